@@ -1,0 +1,55 @@
+# Skywatch: `make run` serves the product, `make test` proves it.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PYTHONPATH := $(CURDIR):$(CURDIR)/platform
+
+.PHONY: run test lint format worker beat bench migrate install install-test clean
+
+$(VENV)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Skywatch needs $(PYTHON) on the PATH."; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py ensure_plans
+
+run: migrate
+	@echo "Skywatch on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	$(PY) -m uvicorn skywatch.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan on --ws-per-message-deflate false
+
+worker: migrate
+	$(VENV)/bin/celery -A skywatch worker --loglevel INFO
+
+beat: migrate
+	$(VENV)/bin/celery -A skywatch beat --loglevel INFO
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-test
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: install-test
+	$(VENV)/bin/ruff check .
+	DJANGO_ENV=test $(PY) -m pytest
+
+bench: install-test
+	DJANGO_ENV=test $(PY) -m bench
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .coverage htmlcov

@@ -1,0 +1,22 @@
+"""Plans: how many cities an account may follow and how fast it may call the API."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Plan(models.Model):
+    slug = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=64)
+    city_limit = models.PositiveIntegerField(help_text="How many cities an account may follow.")
+    api_rate = models.CharField(
+        max_length=32,
+        default="60/minute",
+        help_text="API requests allowed, e.g. 60/minute or 1000/hour.",
+    )
+
+    class Meta:
+        ordering = ["city_limit"]
+
+    def __str__(self) -> str:
+        return self.name

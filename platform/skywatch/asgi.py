@@ -1,0 +1,22 @@
+"""ASGI entry: Django for HTTP, Channels for /ws/, and the embedded scheduler's lifespan."""
+
+import os
+import sys
+from pathlib import Path
+
+_root = Path(__file__).resolve().parents[2]
+for _path in (str(_root), str(_root / "platform")):
+    if _path not in sys.path:
+        sys.path.insert(1, _path)
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "skywatch.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+# Django must be set up before any code that imports models (consumers, routing).
+django_application = get_asgi_application()
+
+from skywatch.lifespan import LifespanApp  # noqa: E402
+from skywatch.routing import build_router  # noqa: E402
+
+application = LifespanApp(build_router(django_application))

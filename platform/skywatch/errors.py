@@ -1,0 +1,45 @@
+"""Errors a person can act on: each has the code, status and field of the API error format."""
+
+from __future__ import annotations
+
+
+class SkywatchError(Exception):
+    """A refusal with a reason; the API renders it as {"code", "message", "field"}."""
+
+    code = "invalid"
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(SkywatchError):
+    code = "invalid"
+    status_code = 400
+
+
+class NotFound(SkywatchError):
+    code = "not_found"
+    status_code = 404
+
+
+class QuotaExceeded(SkywatchError):
+    code = "quota_exceeded"
+    status_code = 403
+
+
+class AlreadySubscribed(SkywatchError):
+    code = "already_subscribed"
+    status_code = 409
+
+
+class CityNotFoundError(SkywatchError):
+    code = "city_not_found"
+    status_code = 400
+
+
+class ProviderUnavailable(SkywatchError):
+    code = "provider_unavailable"
+    status_code = 503

@@ -1,0 +1,144 @@
+"""Writes about cities and subscriptions: resolving a typed city, following, unfollowing."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+
+from notifications.publish import notify_users
+from skywatch.errors import (
+    AlreadySubscribed,
+    CityNotFoundError,
+    InvalidInput,
+    NotFound,
+    ProviderUnavailable,
+    QuotaExceeded,
+)
+from subscriptions.models import City, Subscription
+from subscriptions.selectors import subscription_as_dict
+from weather_provider import CityNotFound, Place, ProviderError, get_provider
+
+logger = logging.getLogger(__name__)
+
+MAX_QUERY_LENGTH = 100
+
+
+def clean_city_query(query: str | None, *, field: str = "city") -> str:
+    """A typed city name, trimmed; blank or over-long names are refused."""
+    text = (query or "").strip()
+    if not text:
+        raise InvalidInput("Type the name of a city.", field=field)
+    if len(text) > MAX_QUERY_LENGTH:
+        raise InvalidInput(f"A city name has at most {MAX_QUERY_LENGTH} characters.", field=field)
+    return text
+
+
+def city_search(*, query: str, limit: int = 10) -> list[Place]:
+    """Candidates for a typed name from the provider, most likely first."""
+    text = clean_city_query(query, field="q")
+    try:
+        return get_provider().search(text, limit=limit)
+    except ProviderError as exc:
+        raise ProviderUnavailable(exc.message) from exc
+
+
+def city_from_place(place: Place) -> City:
+    city, _ = City.objects.get_or_create(
+        name=place.name[:200],
+        country=place.country.upper()[:2],
+        admin1=place.admin1[:200],
+        defaults={
+            "latitude": place.latitude,
+            "longitude": place.longitude,
+            "timezone": place.timezone,
+        },
+    )
+    return city
+
+
+def city_resolve(*, query: str | None = None, key: str | None = None) -> City:
+    """The city a typed name (its best match) or a search key stands for; it must exist."""
+    provider = get_provider()
+    try:
+        if key:
+            place = provider.lookup(str(key).strip())
+        else:
+            text = clean_city_query(query)
+            candidates = provider.search(text, limit=1)
+            if not candidates:
+                raise CityNotFound(text)
+            place = candidates[0]
+    except CityNotFound as exc:
+        raise CityNotFoundError(exc.message, field="key" if key else "city") from exc
+    except ProviderError as exc:
+        raise ProviderUnavailable(exc.message) from exc
+    try:
+        with transaction.atomic():
+            return city_from_place(place)
+    except IntegrityError:
+        # Another request created the same city a moment ago.
+        return city_from_place(place)
+
+
+def subscription_create(*, user, query: str | None = None, key: str | None = None) -> Subscription:
+    """Follow a city, within the plan's limit; the check and the insert share one transaction."""
+    if not query and not key:
+        raise InvalidInput("Type the name of a city.", field="city")
+    city = city_resolve(query=query, key=key)
+    with transaction.atomic():
+        # The account row is the lock: parallel adds for one user queue here.
+        locked = get_user_model().objects.select_for_update().select_related("plan").get(pk=user.pk)
+        if Subscription.objects.filter(user=locked, city=city).exists():
+            raise AlreadySubscribed(f"You already follow {city.label}.", field="city")
+        limit = locked.plan.city_limit
+        if Subscription.objects.filter(user=locked).count() >= limit:
+            raise QuotaExceeded(
+                f"Your {locked.plan.name.lower()} plan allows {limit} "
+                f"{'city' if limit == 1 else 'cities'}. Remove one or upgrade to follow more.",
+                field="city",
+            )
+        subscription = Subscription.objects.create(user=locked, city=city)
+        event = {
+            "type": "subscription.added",
+            "subscription": subscription_as_dict(subscription, units=locked.units),
+        }
+        transaction.on_commit(lambda: notify_users([locked.pk], event))
+    if city.latest_id is None:
+        transaction.on_commit(lambda: _first_reading(city.pk))
+    return subscription
+
+
+def _first_reading(city_id: int) -> None:
+    """A new city gets its first reading now rather than at the next scheduled refresh."""
+    from subscriptions.refresh import refresh_cities
+
+    try:
+        refresh_cities(City.objects.filter(pk=city_id, latest__isnull=True))
+    except Exception:
+        logger.exception("First reading of city %s failed; the scheduler will retry", city_id)
+
+
+@transaction.atomic
+def subscription_delete(*, user, subscription_id: int) -> None:
+    """Unfollow; someone else's subscription is not found. Paused ones resume in order."""
+    locked = get_user_model().objects.select_for_update().select_related("plan").get(pk=user.pk)
+    deleted, _ = Subscription.objects.filter(user=locked, pk=subscription_id).delete()
+    if not deleted:
+        raise NotFound("No such subscription.")
+    subscriptions_fit_plan(user=locked)
+    event = {"type": "subscription.removed", "id": subscription_id}
+    transaction.on_commit(lambda: notify_users([locked.pk], event))
+
+
+def subscriptions_fit_plan(*, user) -> list[int]:
+    """Pause the newest subscriptions over the plan's limit, resume the others; changed ids."""
+    limit = user.plan.city_limit
+    changed: list[int] = []
+    for position, subscription in enumerate(Subscription.objects.filter(user=user)):
+        paused = position >= limit
+        if subscription.paused != paused:
+            Subscription.objects.filter(pk=subscription.pk).update(paused=paused)
+            changed.append(subscription.pk)
+    return changed

