@@ -36,16 +36,19 @@ def publish_readings(city_ids: Iterable[int]) -> int:
     from subscriptions.readings import latest_reading_as_dict
 
     updates: dict[int, list[dict]] = defaultdict(list)
-    subscriptions = (
-        Subscription.objects.filter(city_id__in=list(city_ids), paused=False)
-        .select_related("city__latest", "user")
-    )
+    subscriptions = Subscription.objects.filter(
+        city_id__in=list(city_ids), paused=False
+    ).select_related("city__latest", "user")
     for subscription in subscriptions:
         reading = latest_reading_as_dict(subscription.city, units=subscription.user.units)
         if reading is None:
             continue
         updates[subscription.user_id].append(
-            {"subscription_id": subscription.pk, "city_id": subscription.city_id, "reading": reading}
+            {
+                "subscription_id": subscription.pk,
+                "city_id": subscription.city_id,
+                "reading": reading,
+            }
         )
     for user_id, user_updates in updates.items():
         notify_users([user_id], {"type": "weather", "updates": user_updates})

@@ -46,7 +46,9 @@ class SubscriptionListApi(APIView):
             query=text_field(request.data, "city"),
             key=text_field(request.data, "key"),
         )
-        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription.pk)
+        subscription = selectors.subscription_get(
+            user=request.user, subscription_id=subscription.pk
+        )
         return Response(
             selectors.subscription_as_dict(subscription, units=request.user.units),
             status=status.HTTP_201_CREATED,
@@ -55,7 +57,9 @@ class SubscriptionListApi(APIView):
 
 class SubscriptionDetailApi(APIView):
     def get(self, request: Request, subscription_id: int) -> Response:
-        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id)
+        subscription = selectors.subscription_get(
+            user=request.user, subscription_id=subscription_id
+        )
         if subscription is None:
             raise NotFound("No such subscription.")
         return Response(selectors.subscription_as_dict(subscription, units=request.user.units))

@@ -7,15 +7,20 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from notifications.publish import publish_readings
+from skywatch.errors import ProviderUnavailable
 from subscriptions.models import City, Observation
 from subscriptions.selectors import followed_cities
 from weather_provider import Location, ProviderError, Reading, get_provider
 
 logger = logging.getLogger(__name__)
+
+LAST_SUCCESS_KEY = "skywatch:refresh:last_success"
 
 
 @dataclass
@@ -101,8 +106,27 @@ def refresh_cities(
     return summary
 
 
-def refresh_followed_cities(
-    *, progress: Callable[[int], None] | None = None
-) -> RefreshSummary:
+def refresh_followed_cities(*, progress: Callable[[int], None] | None = None) -> RefreshSummary:
     """Refresh every city that an unpaused subscription follows, stalest first."""
-    return refresh_cities(followed_cities(), progress=progress)
+    summary = refresh_cities(followed_cities(), progress=progress)
+    cache.set(LAST_SUCCESS_KEY, timezone.now().isoformat(), timeout=None)
+    return summary
+
+
+def city_refresh_now(*, city: City) -> Observation:
+    """Read one city now (the API's refresh); ProviderUnavailable when the provider fails."""
+    refresh_cities([city])
+    city.refresh_from_db()
+    if city.stale or city.latest is None:
+        raise ProviderUnavailable(city.last_error or "The weather provider did not answer.")
+    return city.latest
+
+
+def refresh_status() -> dict:
+    """What the scheduler last did, for /readyz and the admin."""
+    last = cache.get(LAST_SUCCESS_KEY)
+    return {
+        "last_success_at": last,
+        "interval_seconds": settings.WEATHER_REFRESH_SECONDS,
+        "effective_interval_seconds": settings.WEATHER_REFRESH_SECONDS,
+    }

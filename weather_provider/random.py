@@ -27,7 +27,7 @@ def normalise(text: str) -> str:
 
 
 def split_country(query: str) -> tuple[str, str]:
-    """"London, GB" → ("London", "GB"); a trailing part of two letters names a country."""
+    """ "London, GB" → ("London", "GB"); a trailing part of two letters names a country."""
     name, sep, rest = query.rpartition(",")
     if sep and len(rest.strip()) == 2 and rest.strip().isalpha():
         return name.strip(), rest.strip().upper()
@@ -135,9 +135,7 @@ def feels_like(temperature: float, wind_speed: float, humidity: float) -> float:
     """Wind chill in the cold, heat index in the heat, the air temperature between."""
     if temperature <= 10 and wind_speed > 1.34:
         kmh = wind_speed * 3.6
-        return (
-            13.12 + 0.6215 * temperature - 11.37 * kmh**0.16 + 0.3965 * temperature * kmh**0.16
-        )
+        return 13.12 + 0.6215 * temperature - 11.37 * kmh**0.16 + 0.3965 * temperature * kmh**0.16
     if temperature >= 27:
         return temperature + 0.1 * (humidity - 40) * (temperature - 26) / 4
     return temperature - 0.2 * wind_speed

@@ -10,10 +10,18 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="Plan",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("slug", models.SlugField(max_length=32, unique=True)),
                 ("name", models.CharField(max_length=64)),
-                ("city_limit", models.PositiveIntegerField(help_text="How many cities an account may follow.")),
+                (
+                    "city_limit",
+                    models.PositiveIntegerField(help_text="How many cities an account may follow."),
+                ),
                 (
                     "api_rate",
                     models.CharField(

@@ -43,3 +43,14 @@ class CityNotFoundError(SkywatchError):
 class ProviderUnavailable(SkywatchError):
     code = "provider_unavailable"
     status_code = 503
+
+
+class Throttled(SkywatchError):
+    """The provider budget (or the API rate) is spent for now; `retry_after` says for how long."""
+
+    code = "throttled"
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,80 +14,146 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='City',
+            name="City",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('country', models.CharField(max_length=2)),
-                ('admin1', models.CharField(blank=True, default='', max_length=200, verbose_name='region')),
-                ('latitude', models.FloatField()),
-                ('longitude', models.FloatField()),
-                ('timezone', models.CharField(blank=True, default='', max_length=64)),
-                ('last_refreshed_at', models.DateTimeField(blank=True, null=True)),
-                ('stale', models.BooleanField(default=False, help_text='The last refresh of this city failed.')),
-                ('last_error', models.CharField(blank=True, default='', max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("country", models.CharField(max_length=2)),
+                (
+                    "admin1",
+                    models.CharField(blank=True, default="", max_length=200, verbose_name="region"),
+                ),
+                ("latitude", models.FloatField()),
+                ("longitude", models.FloatField()),
+                ("timezone", models.CharField(blank=True, default="", max_length=64)),
+                ("last_refreshed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "stale",
+                    models.BooleanField(
+                        default=False, help_text="The last refresh of this city failed."
+                    ),
+                ),
+                ("last_error", models.CharField(blank=True, default="", max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name_plural': 'cities',
-                'ordering': ['name', 'country'],
+                "verbose_name_plural": "cities",
+                "ordering": ["name", "country"],
             },
         ),
         migrations.CreateModel(
-            name='Observation',
+            name="Observation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('observed_at', models.DateTimeField()),
-                ('temperature', models.FloatField()),
-                ('feels_like', models.FloatField()),
-                ('humidity', models.PositiveSmallIntegerField()),
-                ('clouds', models.PositiveSmallIntegerField()),
-                ('wind_speed', models.FloatField()),
-                ('wind_direction', models.PositiveSmallIntegerField()),
-                ('precipitation_probability', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('pressure', models.FloatField()),
-                ('condition', models.CharField(max_length=100)),
-                ('icon', models.CharField(max_length=32)),
-                ('provider', models.CharField(max_length=32)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('city', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='observations', to='subscriptions.city')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("observed_at", models.DateTimeField()),
+                ("temperature", models.FloatField()),
+                ("feels_like", models.FloatField()),
+                ("humidity", models.PositiveSmallIntegerField()),
+                ("clouds", models.PositiveSmallIntegerField()),
+                ("wind_speed", models.FloatField()),
+                ("wind_direction", models.PositiveSmallIntegerField()),
+                (
+                    "precipitation_probability",
+                    models.PositiveSmallIntegerField(blank=True, null=True),
+                ),
+                ("pressure", models.FloatField()),
+                ("condition", models.CharField(max_length=100)),
+                ("icon", models.CharField(max_length=32)),
+                ("provider", models.CharField(max_length=32)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "city",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="observations",
+                        to="subscriptions.city",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['city', 'observed_at'],
+                "ordering": ["city", "observed_at"],
             },
         ),
         migrations.AddField(
-            model_name='city',
-            name='latest',
-            field=models.ForeignKey(blank=True, help_text='The newest stored reading, so a dashboard needs no scan of history.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='subscriptions.observation'),
+            model_name="city",
+            name="latest",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The newest stored reading, so a dashboard needs no scan of history.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="subscriptions.observation",
+            ),
         ),
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('paused', models.BooleanField(default=False, help_text="Over the plan's limit: kept, but not refreshed or pushed.")),
-                ('city', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='subscriptions', to='subscriptions.city')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "paused",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Over the plan's limit: kept, but not refreshed or pushed.",
+                    ),
+                ),
+                (
+                    "city",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subscriptions",
+                        to="subscriptions.city",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='observation',
-            constraint=models.UniqueConstraint(fields=('city', 'observed_at'), name='observation_unique_city_time'),
+            model_name="observation",
+            constraint=models.UniqueConstraint(
+                fields=("city", "observed_at"), name="observation_unique_city_time"
+            ),
         ),
         migrations.AddIndex(
-            model_name='city',
-            index=models.Index(fields=['last_refreshed_at'], name='city_staleness'),
+            model_name="city",
+            index=models.Index(fields=["last_refreshed_at"], name="city_staleness"),
         ),
         migrations.AddConstraint(
-            model_name='city',
-            constraint=models.UniqueConstraint(fields=('name', 'country', 'admin1'), name='city_unique_place'),
+            model_name="city",
+            constraint=models.UniqueConstraint(
+                fields=("name", "country", "admin1"), name="city_unique_place"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subscription',
-            constraint=models.UniqueConstraint(fields=('user', 'city'), name='subscription_unique_city'),
+            model_name="subscription",
+            constraint=models.UniqueConstraint(
+                fields=("user", "city"), name="subscription_unique_city"
+            ),
         ),
     ]

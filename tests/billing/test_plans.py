@@ -27,10 +27,20 @@ def test_plans_ensure_recreates_a_missing_plan_and_keeps_edits(db):
 
 def test_plan_change_tells_the_users_pages(alice, django_capture_on_commit_callbacks, monkeypatch):
     sent = []
-    monkeypatch.setattr("notifications.publish.notify_users", lambda ids, event: sent.append((list(ids), event)))
+    monkeypatch.setattr(
+        "notifications.publish.notify_users", lambda ids, event: sent.append((list(ids), event))
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert plan_change(user=alice, plan=Plan.objects.get(slug="premium"))
-    assert sent == [([alice.pk], {"type": "plan.changed", "plan": {"slug": "premium", "name": "Premium", "city_limit": 15}})]
+    assert sent == [
+        (
+            [alice.pk],
+            {
+                "type": "plan.changed",
+                "plan": {"slug": "premium", "name": "Premium", "city_limit": 15},
+            },
+        )
+    ]
     alice.refresh_from_db()
     assert alice.plan_id == "premium"
 
@@ -78,8 +88,18 @@ def test_admin_user_list_and_plan_form_edit(admin_client, alice):
     page = admin_client.get(f"/admin/accounts/user/{alice.pk}/change/")
     assert page.status_code == 200
     form = page.context["adminform"].form
-    data = {k: v for k, v in form.initial.items() if v is not None and k not in {"groups", "user_permissions", "password", "last_login"}}
-    data.update({"plan": "premium", "date_joined_0": alice.date_joined.date().isoformat(), "date_joined_1": "00:00:00"})
+    data = {
+        k: v
+        for k, v in form.initial.items()
+        if v is not None and k not in {"groups", "user_permissions", "password", "last_login"}
+    }
+    data.update(
+        {
+            "plan": "premium",
+            "date_joined_0": alice.date_joined.date().isoformat(),
+            "date_joined_1": "00:00:00",
+        }
+    )
     response = admin_client.post(f"/admin/accounts/user/{alice.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     alice.refresh_from_db()

@@ -31,11 +31,17 @@ def test_city_search_offers_both_parises(alice_client):
 def test_city_search_refuses_a_blank_query(alice_client):
     response = alice_client.get("/api/cities/search/", {"q": "  "})
     assert response.status_code == 400
-    assert error_of(response) == {"code": "invalid", "message": "Type the name of a city.", "field": "q"}
+    assert error_of(response) == {
+        "code": "invalid",
+        "message": "Type the name of a city.",
+        "field": "q",
+    }
 
 
 def test_follow_list_and_unfollow(alice_client, alice):
-    created = alice_client.post("/api/subscriptions", {"city": "Paris"}, content_type="application/json")
+    created = alice_client.post(
+        "/api/subscriptions", {"city": "Paris"}, content_type="application/json"
+    )
     assert created.status_code == 201
     body = created.json()
     assert body["city"]["name"] == "Paris"
@@ -55,10 +61,19 @@ def test_the_latest_reading_has_every_field(alice_client, alice):
     reading = alice_client.get("/api/subscriptions").json()[0]["latest"]
     assert reading == {
         "observed_at": observation.observed_at.isoformat().replace("+00:00", "Z"),
-        "temperature": 7.4, "feels_like": 5.1, "humidity": 81, "clouds": 75,
-        "wind_speed": 4.2, "wind_direction": 250, "precipitation_probability": 40,
-        "pressure": 1012, "condition": "Light rain", "icon": "rain", "units": "metric",
-        "provider": "random", "stale": False,
+        "temperature": 7.4,
+        "feels_like": 5.1,
+        "humidity": 81,
+        "clouds": 75,
+        "wind_speed": 4.2,
+        "wind_direction": 250,
+        "precipitation_probability": 40,
+        "pressure": 1012,
+        "condition": "Light rain",
+        "icon": "rain",
+        "units": "metric",
+        "provider": "random",
+        "stale": False,
     }
 
 
@@ -66,10 +81,16 @@ def test_imperial_users_see_fahrenheit_and_mph(alice_client, alice):
     alice.units = "imperial"
     alice.save()
     subscription = subscription_create(user=alice, query="Oslo")
-    subscription.city.latest = ObservationFactory(city=subscription.city, temperature=10, feels_like=0, wind_speed=10)
+    subscription.city.latest = ObservationFactory(
+        city=subscription.city, temperature=10, feels_like=0, wind_speed=10
+    )
     subscription.city.save()
     reading = alice_client.get("/api/subscriptions").json()[0]["latest"]
-    assert (reading["temperature"], reading["feels_like"], reading["wind_speed"]) == (50.0, 32.0, 22.4)
+    assert (reading["temperature"], reading["feels_like"], reading["wind_speed"]) == (
+        50.0,
+        32.0,
+        22.4,
+    )
     assert reading["units"] == "imperial"
 
 
@@ -100,15 +121,24 @@ def test_malformed_json_is_invalid(alice_client):
 
 def test_following_twice_is_a_conflict(alice_client):
     alice_client.post("/api/subscriptions", {"city": "Rome"}, content_type="application/json")
-    response = alice_client.post("/api/subscriptions", {"city": "Rome"}, content_type="application/json")
+    response = alice_client.post(
+        "/api/subscriptions", {"city": "Rome"}, content_type="application/json"
+    )
     assert response.status_code == 409
     assert error_of(response)["code"] == "already_subscribed"
 
 
 def test_a_fourth_city_on_basic_is_refused(alice_client):
     for name in ["Rome", "Oslo", "Lima"]:
-        assert alice_client.post("/api/subscriptions", {"city": name}, content_type="application/json").status_code == 201
-    response = alice_client.post("/api/subscriptions", {"city": "Kyiv"}, content_type="application/json")
+        assert (
+            alice_client.post(
+                "/api/subscriptions", {"city": name}, content_type="application/json"
+            ).status_code
+            == 201
+        )
+    response = alice_client.post(
+        "/api/subscriptions", {"city": "Kyiv"}, content_type="application/json"
+    )
     assert response.status_code == 403
     assert error_of(response) == {
         "code": "quota_exceeded",
@@ -135,7 +165,9 @@ def test_unknown_api_paths_and_methods_use_the_error_format(alice_client):
     assert error_of(wrong)["code"] == "method_not_allowed"
 
 
-def test_the_list_costs_the_same_queries_for_one_or_many_cities(alice_client, bob, client, django_assert_max_num_queries):
+def test_the_list_costs_the_same_queries_for_one_or_many_cities(
+    alice_client, bob, client, django_assert_max_num_queries
+):
     client.force_login(bob)
     for name in ["Rome", "Oslo", "Lima", "Kyiv", "Cairo", "Tokyo"]:
         subscription_create(user=bob, query=name)

@@ -30,7 +30,9 @@ def test_the_dashboard_shows_plan_usage_and_only_my_cities(alice_client, alice, 
     content = response.content.decode()
     assert response.status_code == 200
     assert 'id="usage-count">1</span> / <span id="usage-limit">3</span> cities' in content
-    state = json.loads(content.split('id="dashboard-state" type="application/json">')[1].split("</script>")[0])
+    state = json.loads(
+        content.split('id="dashboard-state" type="application/json">')[1].split("</script>")[0]
+    )
     assert [s["city"]["name"] for s in state["subscriptions"]] == ["Oslo"]
     assert "Lima" not in content
 
@@ -38,7 +40,11 @@ def test_the_dashboard_shows_plan_usage_and_only_my_cities(alice_client, alice, 
 def test_signup_logs_in_and_lands_on_the_dashboard(client, db):
     response = client.post(
         "/accounts/signup/",
-        {"email": "new@example.com", "password1": "a long pass phrase 7", "password2": "a long pass phrase 7"},
+        {
+            "email": "new@example.com",
+            "password1": "a long pass phrase 7",
+            "password2": "a long pass phrase 7",
+        },
     )
     assert response.status_code == 302
     assert response["Location"] == "/dashboard/"

@@ -7,12 +7,34 @@ from django.db import connection
 
 from billing.models import Plan
 from billing.services import plan_change
-from skywatch.errors import AlreadySubscribed, CityNotFoundError, InvalidInput, NotFound, QuotaExceeded
+from skywatch.errors import (
+    AlreadySubscribed,
+    CityNotFoundError,
+    InvalidInput,
+    NotFound,
+    QuotaExceeded,
+)
 from subscriptions.models import City, Subscription
 from subscriptions.services import subscription_create, subscription_delete
 
-CITIES = ["London", "Paris", "Berlin", "Madrid", "Rome", "Vienna", "Oslo", "Lisbon", "Dublin",
-          "Prague", "Warsaw", "Athens", "Helsinki", "Stockholm", "Budapest", "Brussels"]
+CITIES = [
+    "London",
+    "Paris",
+    "Berlin",
+    "Madrid",
+    "Rome",
+    "Vienna",
+    "Oslo",
+    "Lisbon",
+    "Dublin",
+    "Prague",
+    "Warsaw",
+    "Athens",
+    "Helsinki",
+    "Stockholm",
+    "Budapest",
+    "Brussels",
+]
 
 
 def test_it_follows_a_city_by_name(alice):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
@@ -45,7 +46,12 @@ def _first_validation_error(detail, prefix: str = "") -> tuple[str | None, str]:
 def api_exception_handler(exc, context) -> Response:
     """DRF's exception handler for every API view."""
     if isinstance(exc, SkywatchError):
-        return Response(error_body(exc.code, exc.message, exc.field), status=exc.status_code)
+        headers = {}
+        if getattr(exc, "retry_after", None) is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        return Response(
+            error_body(exc.code, exc.message, exc.field), status=exc.status_code, headers=headers
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -57,7 +63,7 @@ def api_exception_handler(exc, context) -> Response:
         code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), "invalid")
         headers = {}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)

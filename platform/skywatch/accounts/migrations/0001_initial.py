@@ -2,42 +2,104 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import skywatch.accounts.models
 from django.db import migrations, models
+
+import skywatch.accounts.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('billing', '0002_seed_plans'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("billing", "0002_seed_plans"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('email', models.EmailField(max_length=254, unique=True, verbose_name='e-mail address')),
-                ('units', models.CharField(choices=[('metric', 'Metric (°C, m/s)'), ('imperial', 'Imperial (°F, mph)')], default='metric', max_length=8)),
-                ('share_token', models.CharField(default=skywatch.accounts.models.new_share_token, max_length=64, unique=True)),
-                ('is_staff', models.BooleanField(default=False)),
-                ('is_active', models.BooleanField(default=True)),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now)),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('plan', models.ForeignKey(default='basic', on_delete=django.db.models.deletion.PROTECT, related_name='users', to='billing.plan', to_field='slug')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(max_length=254, unique=True, verbose_name="e-mail address"),
+                ),
+                (
+                    "units",
+                    models.CharField(
+                        choices=[
+                            ("metric", "Metric (°C, m/s)"),
+                            ("imperial", "Imperial (°F, mph)"),
+                        ],
+                        default="metric",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "share_token",
+                    models.CharField(
+                        default=skywatch.accounts.models.new_share_token, max_length=64, unique=True
+                    ),
+                ),
+                ("is_staff", models.BooleanField(default=False)),
+                ("is_active", models.BooleanField(default=True)),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        default="basic",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="users",
+                        to="billing.plan",
+                        to_field="slug",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['email'],
+                "ordering": ["email"],
             },
             managers=[
-                ('objects', skywatch.accounts.models.UserManager()),
+                ("objects", skywatch.accounts.models.UserManager()),
             ],
         ),
     ]

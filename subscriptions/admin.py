@@ -1,0 +1,38 @@
+from django.contrib import admin
+
+from subscriptions.models import City, Observation, Subscription
+
+
+@admin.register(City)
+class CityAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "admin1",
+        "country",
+        "latitude",
+        "longitude",
+        "last_refreshed_at",
+        "stale",
+    ]
+    list_filter = ["stale", "country"]
+    search_fields = ["name", "admin1", "country"]
+    readonly_fields = ["latest", "last_refreshed_at", "stale", "last_error", "created_at"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["user", "city", "created_at", "paused"]
+    list_filter = ["paused"]
+    list_select_related = ["user", "city"]
+    search_fields = ["user__email", "city__name"]
+    raw_id_fields = ["user", "city"]
+
+
+@admin.register(Observation)
+class ObservationAdmin(admin.ModelAdmin):
+    list_display = ["city", "observed_at", "temperature", "condition", "provider"]
+    list_filter = ["provider"]
+    list_select_related = ["city"]
+    search_fields = ["city__name"]
+    date_hierarchy = "observed_at"
+    raw_id_fields = ["city"]
