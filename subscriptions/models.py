@@ -93,3 +93,21 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.city} at {self.observed_at:%Y-%m-%d %H:%M}"
+
+
+class SearchHistory(models.Model):
+    """One weather search as the person typed it (trimmed), newest first."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="searches"
+    )
+    city_name = models.CharField(max_length=100)
+    timestamp = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "search history"
+        ordering = ["-timestamp", "-id"]
+        indexes = [models.Index(fields=["user", "-timestamp"], name="search_history_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.city_name}"
