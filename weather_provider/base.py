@@ -103,6 +103,13 @@ class WeatherProvider(abc.ABC):
     def current(self, locations: Sequence[Location]) -> dict[int | str, Reading]:
         """Current readings keyed by `Location.id`, for at most `batch_size` locations."""
 
+    @property
+    def budget(self) -> str:
+        """The budget to enforce: PROVIDER_RATE_LIMIT when set, else this provider's free tier."""
+        from django.conf import settings
+
+        return (getattr(settings, "PROVIDER_RATE_LIMIT", "") or "").strip() or self.rate_limit
+
     def call_weight(self, locations: Sequence[Location]) -> int:
         """How much one `current` call for these locations costs against the budget."""
         return len(locations) if self.weight_per_location else 1

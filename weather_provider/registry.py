@@ -8,6 +8,8 @@ from importlib import import_module
 from weather_provider.base import WeatherProvider
 
 PROVIDERS: dict[str, str] = {
+    "open-meteo": "weather_provider.open_meteo.OpenMeteoProvider",
+    "openweather": "weather_provider.openweather.OpenWeatherProvider",
     "random": "weather_provider.random.RandomProvider",
 }
 

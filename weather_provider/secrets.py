@@ -1,0 +1,143 @@
+"""Provider keys: loaded from the environment or a mounted file, and kept out of logs and errors."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import threading
+from pathlib import Path
+
+from weather_provider.base import ProviderError
+
+REDACTED = "[redacted]"
+# Shorter values would blank out ordinary words; real keys are 32 characters or more.
+MIN_SECRET_LENGTH = 6
+# Query parameters that carry a key, whatever its value: OpenWeather `appid`, Open-Meteo `apikey`.
+KEY_PARAMETER = re.compile(r"(?i)\b(appid|apikey|api_key)=[^&\s\"'#<>)]+")
+REDACTED_LOGGERS = (
+    "",
+    "urllib3",
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.poolmanager",
+    "urllib3.response",
+    "urllib3.util.retry",
+    "requests",
+)
+
+OPENWEATHER_KEY_HELP = (
+    "OpenWeather needs an API key: set OPENWEATHER_API_KEY, or OPENWEATHER_API_KEY_FILE to a "
+    "file that holds it (see the README, “Weather providers”)."
+)
+
+_registered: set[str] = set()
+_registered_lock = threading.Lock()
+_file_cache: dict[str, tuple[int, str]] = {}
+
+
+def _setting(name: str) -> str:
+    from django.conf import settings
+
+    return str(getattr(settings, name, "") or "").strip()
+
+
+def _read_key_file(path: str) -> str:
+    """The stripped contents of a key file, re-read only when the file changes."""
+    file = Path(path)
+    stamp = file.stat().st_mtime_ns
+    cached = _file_cache.get(path)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    value = file.read_text(encoding="utf-8").strip()
+    _file_cache[path] = (stamp, value)
+    return value
+
+
+def register_secret(value: str) -> None:
+    """Remember a secret in use so that `redact` and `secret_values` always cover it."""
+    if value and len(value) >= MIN_SECRET_LENGTH:
+        with _registered_lock:
+            _registered.add(value)
+
+
+def openweather_api_key() -> str:
+    """The OpenWeather key from OPENWEATHER_API_KEY, else from the file OPENWEATHER_API_KEY_FILE."""
+    key = _setting("OPENWEATHER_API_KEY")
+    path = _setting("OPENWEATHER_API_KEY_FILE")
+    if not key and path:
+        problem = ""
+        try:
+            key = _read_key_file(path)
+        except OSError as exc:
+            problem = (
+                f"OPENWEATHER_API_KEY_FILE names {path}, which cannot be read ({exc.strerror})."
+            )
+        if problem:
+            raise ProviderError(problem, permanent=True)
+        if not key:
+            raise ProviderError(
+                f"OPENWEATHER_API_KEY_FILE names {path}, which is empty.", permanent=True
+            )
+    if not key:
+        raise ProviderError(OPENWEATHER_KEY_HELP, permanent=True)
+    register_secret(key)
+    return key
+
+
+def open_meteo_api_key() -> str:
+    """The optional commercial Open-Meteo key (OPEN_METEO_API_KEY); empty for the free API."""
+    key = _setting("OPEN_METEO_API_KEY")
+    register_secret(key)
+    return key
+
+
+def secret_values() -> list[str]:
+    """Every provider secret configured or in use, longest first, for scrubbing error reports."""
+    values = set(_registered)
+    values.add(_setting("OPENWEATHER_API_KEY"))
+    values.add(_setting("OPEN_METEO_API_KEY"))
+    path = _setting("OPENWEATHER_API_KEY_FILE")
+    if path:
+        with contextlib.suppress(OSError):
+            values.add(_read_key_file(path))
+    return sorted((v for v in values if len(v) >= MIN_SECRET_LENGTH), key=len, reverse=True)
+
+
+def redact(text: str) -> str:
+    """The text with every provider secret and every key-carrying query parameter blanked out."""
+    if not text:
+        return text
+    for value in secret_values():
+        text = text.replace(value, REDACTED)
+    return KEY_PARAMETER.sub(rf"\1={REDACTED}", text)
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Rewrites a log record whose message or traceback would show a provider secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is the logging module's problem, not ours
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            formatted = logging.Formatter().formatException(record.exc_info)
+            cleaned = redact(formatted)
+            if cleaned != formatted:
+                record.exc_text = cleaned
+        return True
+
+
+_filter = RedactSecretsFilter()
+
+
+def install_log_redaction() -> None:
+    """Put the redacting filter on the loggers that can see request URLs (urllib3 logs them)."""
+    for name in REDACTED_LOGGERS:
+        logger = logging.getLogger(name)
+        if _filter not in logger.filters:
+            logger.addFilter(_filter)
