@@ -38,8 +38,13 @@ _file_cache: dict[str, tuple[int, str]] = {}
 
 def _setting(name: str) -> str:
     from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
 
-    return str(getattr(settings, name, "") or "").strip()
+    # The log filter may run before Django is set up; there are no configured keys then.
+    try:
+        return str(getattr(settings, name, "") or "").strip()
+    except ImproperlyConfigured:
+        return ""
 
 
 def _read_key_file(path: str) -> str:

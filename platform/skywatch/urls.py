@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from skywatch import health
 from skywatch.api.errors import api_not_found
 from subscriptions.urls import api_urlpatterns as subscription_api
 
@@ -10,6 +11,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    re_path(r"^healthz/?$", health.healthz, name="healthz"),
+    re_path(r"^readyz/?$", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/", include(api_patterns)),
