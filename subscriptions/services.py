@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from notifications.publish import notify_users
+from skywatch.accounts.models import new_share_token
 from skywatch.errors import (
     AlreadySubscribed,
     CityNotFoundError,
@@ -16,7 +19,7 @@ from skywatch.errors import (
     ProviderUnavailable,
     QuotaExceeded,
 )
-from subscriptions.models import City, Subscription
+from subscriptions.models import City, Observation, Subscription
 from subscriptions.selectors import subscription_as_dict
 from weather_provider import CityNotFound, Place, ProviderError, get_provider
 
@@ -142,3 +145,27 @@ def subscriptions_fit_plan(*, user) -> list[int]:
             Subscription.objects.filter(pk=subscription.pk).update(paused=paused)
             changed.append(subscription.pk)
     return changed
+
+
+def share_token_rotate(*, user) -> str:
+    """Give the account a new share token; pages behind the old link answer 404 at once."""
+    token = new_share_token()
+    get_user_model().objects.filter(pk=user.pk).update(share_token=token)
+    user.share_token = token
+    return token
+
+
+def observations_prune(*, older_than_days: int, batch_size: int = 5000) -> int:
+    """Delete readings observed more than `older_than_days` ago, except each city's latest."""
+    if older_than_days < 1:
+        raise InvalidInput("Keep readings for at least one day.", field="older_than_days")
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    old = Observation.objects.filter(observed_at__lt=cutoff).exclude(
+        pk__in=City.objects.filter(latest__isnull=False).values("latest_id")
+    )
+    deleted = 0
+    # Small batches keep each transaction (and its locks) short on a big table.
+    while ids := list(old.values_list("pk", flat=True)[:batch_size]):
+        count, _ = Observation.objects.filter(pk__in=ids).delete()
+        deleted += count
+    return deleted

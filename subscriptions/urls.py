@@ -5,6 +5,16 @@ from subscriptions import api, views
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    # Ids longer than a bigint can hold are simply not found.
+    re_path(r"^cities/(?P<city_id>[0-9]{1,18})/$", views.city, name="city"),
+    # Before the token route: "rotate" is never a token (tokens are 43 characters).
+    path("share/rotate/", views.share_rotate, name="share-rotate"),
+    path("share/<str:share_token>/", views.share, name="share"),
+    re_path(
+        r"^share/(?P<share_token>[^/]+)/cities/(?P<city_id>[0-9]{1,18})/$",
+        views.share_city,
+        name="share-city",
+    ),
 ]
 
 # Every API path answers with and without a trailing slash, without redirecting.

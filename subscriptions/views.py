@@ -1,12 +1,28 @@
-"""Pages: the landing page and the dashboard."""
+"""Pages: the landing page, the dashboard, a city's history and the read-only share pages."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from billing.selectors import plan_as_dict
+from skywatch.errors import InvalidInput
+from subscriptions.history import (
+    city_followed,
+    city_histories,
+    history_as_dict,
+    history_range_parse,
+    share_owner,
+    shared_cities,
+)
 from subscriptions.selectors import subscription_list_as_dicts
+from subscriptions.services import share_token_rotate
 
 
 def landing(request):
@@ -32,3 +48,76 @@ def dashboard(request):
             },
         },
     )
+
+
+QUICK_RANGE_LINKS = [("24h", "24 h"), ("7d", "7 days"), ("30d", "30 days"), ("all", "All")]
+
+
+def _history_page(request, *, cities, units: str, live: bool) -> tuple[dict, int]:
+    """The filter, each city's history and its chart data, or the filter's error (status 400)."""
+    context = {"quick_ranges": QUICK_RANGE_LINKS, "histories": []}
+    try:
+        history_range = history_range_parse(request.GET)
+    except InvalidInput as error:
+        context.update(range_error=error.message, range_field=error.field)
+        return context, 400
+    histories = city_histories(cities=cities, history_range=history_range, units=units, live=live)
+    context.update(
+        history_range=history_range,
+        active_range="all" if history_range.is_all else history_range.last,
+        histories=[{"history": h, "data": history_as_dict(h)} for h in histories],
+    )
+    return context, 200
+
+
+@login_required
+def city(request, city_id: str):
+    user = request.user
+    followed = city_followed(user=user, city_id=int(city_id))
+    if followed is None:
+        raise Http404("You do not follow this city.")
+    context, status = _history_page(request, cities=[followed], units=user.units, live=True)
+    context.update(
+        city=followed,
+        share_url=request.build_absolute_uri(reverse("share", args=[user.share_token])),
+    )
+    return render(request, "subscriptions/city.html", context, status=status)
+
+
+def _shared(response: HttpResponse) -> HttpResponse:
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    add_never_cache_headers(response)
+    return response
+
+
+def share(request, share_token: str):
+    owner = share_owner(share_token=share_token)
+    if owner is None:
+        raise Http404("This share link does not exist (any more).")
+    cities = shared_cities(owner=owner)
+    context, status = _history_page(request, cities=cities, units=owner.units, live=False)
+    context.update(share_token=share_token, cities=cities)
+    return _shared(render(request, "subscriptions/share.html", context, status=status))
+
+
+def share_city(request, share_token: str, city_id: str):
+    owner = share_owner(share_token=share_token)
+    followed = city_followed(user=owner, city_id=int(city_id)) if owner else None
+    if followed is None:
+        raise Http404("This share link does not show that city.")
+    context, status = _history_page(request, cities=[followed], units=owner.units, live=False)
+    context.update(share_token=share_token, city=followed)
+    return _shared(render(request, "subscriptions/share.html", context, status=status))
+
+
+@login_required
+@require_POST
+def share_rotate(request):
+    share_token_rotate(user=request.user)
+    messages.success(request, "Here is a new share link. The old one no longer works.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("dashboard")
+    return redirect(target)

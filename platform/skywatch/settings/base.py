@@ -164,6 +164,8 @@ OPENWEATHER_API_KEY_FILE = env("OPENWEATHER_API_KEY_FILE", default="")
 OPEN_METEO_API_KEY = env("OPEN_METEO_API_KEY", default="")
 # In embedded mode (no REDIS_URL) the ASGI server runs the refresh itself.
 WEATHER_EMBEDDED_SCHEDULER = env.bool("WEATHER_EMBEDDED_SCHEDULER", default=not REDIS_URL)
+# Readings older than this many days are pruned by a periodic task; unset keeps every reading.
+OBSERVATION_RETENTION_DAYS = env.int("OBSERVATION_RETENTION_DAYS", default=None)
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

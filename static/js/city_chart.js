@@ -1,0 +1,349 @@
+// City charts: stored readings (or hourly/daily min-mean-max buckets) drawn with Chart.js, with
+// a table of the same points; on a live city page, readings pushed over /ws/weather/ are appended.
+
+const { Chart } = window;
+
+const LABELS = {
+  temperature: "Temperature",
+  feels_like: "Feels like",
+  humidity: "Humidity",
+  clouds: "Clouds",
+  precipitation_probability: "Chance of rain",
+  wind_speed: "Wind speed",
+};
+const METRICS = Object.keys(LABELS);
+const COLORS = {
+  temperature: "#dc3545",
+  feels_like: "#fd7e14",
+  humidity: "#0d6efd",
+  clouds: "#6c757d",
+  precipitation_probability: "#198754",
+  wind_speed: "#6f42c1",
+};
+const BUCKET_NAMES = { hour: "hourly", day: "daily", week: "weekly", month: "monthly" };
+const HOUR = 3600000;
+const DAY = 24 * HOUR;
+
+// Where the bucket holding time `t` (ms, UTC) starts; the server truncates the same way.
+const BUCKET_START = {
+  raw: (t) => t,
+  hour: (t) => t - (t % HOUR),
+  day: (t) => t - (t % DAY),
+  // 1970-01-01 was a Thursday, three days after a Monday.
+  week: (t) => {
+    const day = Math.floor(t / DAY);
+    return (day - ((day + 3) % 7)) * DAY;
+  },
+  month: (t) => {
+    const date = new Date(t);
+    return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+  },
+};
+
+function unitOf(metric, units) {
+  if (metric === "temperature" || metric === "feels_like") return units === "imperial" ? "°F" : "°C";
+  if (metric === "wind_speed") return units === "imperial" ? "mph" : "m/s";
+  return "%";
+}
+
+function translucent(hex, opacity) {
+  const value = parseInt(hex.slice(1), 16);
+  return `rgba(${value >> 16}, ${(value >> 8) & 255}, ${value & 255}, ${opacity})`;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === "class") node.className = value;
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) node.append(child);
+  }
+  return node;
+}
+
+function utcText(t) {
+  return new Date(t).toISOString().slice(0, 16).replace("T", " ");
+}
+
+function round1(value) {
+  return value === null || value === undefined ? null : Math.round(value * 10) / 10;
+}
+
+class CityHistory {
+  constructor(section) {
+    this.section = section;
+    this.data = JSON.parse(section.querySelector('script[type="application/json"]').textContent);
+    this.aggregated = this.data.bucket !== "raw";
+    this.charts = [];
+    for (const canvas of section.querySelectorAll("canvas[data-chart]")) {
+      this.charts.push(new Chart(canvas, this.config(canvas.dataset.chart)));
+    }
+    this.details = section.querySelector("[data-points-table]");
+    this.details?.addEventListener("toggle", () => {
+      if (this.details.open) this.renderTable();
+    });
+  }
+
+  get cityId() {
+    return this.data.city_id;
+  }
+
+  get live() {
+    return this.data.live;
+  }
+
+  points(metric, kind) {
+    const values = this.data.series[metric]?.[kind] ?? [];
+    return this.data.time.map((x, index) => ({ x, y: values[index] ?? null }));
+  }
+
+  line(metric, { kind = "value", label = LABELS[metric], dashed = false } = {}) {
+    return {
+      label,
+      metric,
+      kind,
+      data: this.points(metric, kind),
+      borderColor: COLORS[metric],
+      backgroundColor: COLORS[metric],
+      borderDash: dashed ? [6, 4] : [],
+    };
+  }
+
+  // The min-max band: the max line fills down to the min line drawn just before it.
+  band(metric) {
+    if (!this.aggregated) return [];
+    const common = { borderWidth: 0, pointRadius: 0, pointHoverRadius: 0, inBand: true };
+    return [
+      { ...common, label: `${LABELS[metric]} min`, metric, kind: "min", data: this.points(metric, "min"), fill: false },
+      {
+        ...common,
+        label: `${LABELS[metric]} max`,
+        metric,
+        kind: "max",
+        data: this.points(metric, "max"),
+        fill: "-1",
+        backgroundColor: translucent(COLORS[metric], 0.15),
+      },
+    ];
+  }
+
+  config(kind) {
+    const units = this.data.units;
+    const mean = this.aggregated ? " (mean)" : "";
+    let datasets;
+    let title;
+    let y = {};
+    if (kind === "temperature") {
+      title = `Temperature and feels like (${unitOf("temperature", units)})`;
+      datasets = [
+        ...this.band("temperature"),
+        this.line("temperature", { label: `Temperature${mean}` }),
+        this.line("feels_like", { label: `Feels like${mean}`, dashed: true }),
+      ];
+    } else if (kind === "percent") {
+      title = "Humidity, clouds, chance of rain (%)";
+      datasets = ["humidity", "clouds", "precipitation_probability"].map((metric) =>
+        this.line(metric, { label: `${LABELS[metric]}${mean}`, dashed: metric === "clouds" }),
+      );
+      y = { min: 0, max: 100 };
+    } else {
+      title = `Wind speed (${unitOf("wind_speed", units)})`;
+      datasets = [...this.band("wind_speed"), this.line("wind_speed", { label: `Wind speed${mean}` })];
+      y = { beginAtZero: true };
+    }
+    const subtitle = this.aggregated
+      ? `${BUCKET_NAMES[this.data.bucket]} means; shaded: lowest to highest`
+      : "";
+    return {
+      type: "line",
+      data: { datasets },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        normalized: true,
+        parsing: { xAxisKey: "x", yAxisKey: "y" },
+        interaction: { mode: "index", intersect: false },
+        elements: {
+          point: { radius: this.data.time.length > 60 ? 0 : 2, hitRadius: 6 },
+          line: { borderWidth: 2, tension: 0 },
+        },
+        scales: {
+          x: {
+            type: "time",
+            time: { tooltipFormat: "d MMM yyyy, HH:mm" },
+            ticks: { maxTicksLimit: 6, maxRotation: 0, autoSkip: true },
+          },
+          y: { ...y, ticks: { maxTicksLimit: 6 } },
+        },
+        plugins: {
+          title: { display: true, text: title, align: "start" },
+          subtitle: { display: Boolean(subtitle), text: subtitle, align: "start" },
+          legend: {
+            position: "bottom",
+            labels: {
+              boxWidth: 12,
+              boxHeight: 2,
+              filter: (item, data) => !data.datasets[item.datasetIndex].inBand,
+            },
+          },
+        },
+      },
+    };
+  }
+
+  redraw() {
+    for (const chart of this.charts) {
+      for (const dataset of chart.data.datasets) dataset.data = this.points(dataset.metric, dataset.kind);
+      chart.options.elements.point.radius = this.data.time.length > 60 ? 0 : 2;
+      chart.update("none");
+    }
+    if (this.details?.open) this.renderTable();
+  }
+
+  // A pushed reading: a new point, or folded into the newest bucket (its mean, min and max).
+  append(reading) {
+    const t = Date.parse(reading.observed_at);
+    const { time, counts } = this.data;
+    if (Number.isNaN(t) || (this.data.last_ms !== null && t < this.data.last_ms)) return;
+    const repeat = t === this.data.last_ms;
+    if (repeat && this.aggregated) return;
+    const start = BUCKET_START[this.data.bucket](t);
+    const newest = time.length - 1;
+    for (const metric of METRICS) {
+      this.data.series[metric] ??= this.aggregated ? { value: [], min: [], max: [] } : { value: [] };
+    }
+    if (newest >= 0 && start === time[newest]) {
+      const count = this.aggregated ? counts[newest] : 0;
+      for (const metric of METRICS) {
+        const series = this.data.series[metric];
+        const value = reading[metric];
+        if (value === null || value === undefined) continue;
+        if (!this.aggregated) {
+          series.value[newest] = value;
+          continue;
+        }
+        const mean = series.value[newest];
+        series.value[newest] = round1(mean === null ? value : (mean * count + value) / (count + 1));
+        series.min[newest] = series.min[newest] === null ? value : Math.min(series.min[newest], value);
+        series.max[newest] = series.max[newest] === null ? value : Math.max(series.max[newest], value);
+      }
+      if (this.aggregated) counts[newest] = count + 1;
+    } else {
+      time.push(start);
+      if (this.aggregated) counts.push(1);
+      for (const metric of METRICS) {
+        const series = this.data.series[metric];
+        const value = reading[metric] ?? null;
+        series.value.push(value);
+        if (this.aggregated) {
+          series.min.push(value);
+          series.max.push(value);
+        }
+      }
+    }
+    if (!repeat) this.data.count += 1;
+    this.data.last_ms = t;
+    // A rolling range ("last 24 h") lets its oldest raw points go as new ones come.
+    if (!this.aggregated && this.data.window_ms) {
+      while (time.length > 1 && time[0] < t - this.data.window_ms) {
+        time.shift();
+        for (const metric of METRICS) this.data.series[metric].value.shift();
+      }
+    }
+    this.redraw();
+  }
+
+  renderTable() {
+    const units = this.data.units;
+    const head = el(
+      "tr",
+      {},
+      el("th", { scope: "col" }, "Time (UTC)"),
+      ...METRICS.map((metric) => el("th", { scope: "col", class: "text-end" }, `${LABELS[metric]} (${unitOf(metric, units)})`)),
+    );
+    const rows = this.data.time.map((t, index) => {
+      const cells = METRICS.map((metric) => {
+        const series = this.data.series[metric];
+        const value = series.value[index];
+        let text = value === null ? "—" : String(value);
+        if (this.aggregated && value !== null) text += ` (${series.min[index]} to ${series.max[index]})`;
+        return el("td", { class: "text-end" }, text);
+      });
+      return el("tr", {}, el("th", { scope: "row", class: "fw-normal" }, utcText(t)), ...cells);
+    });
+    const caption = this.aggregated
+      ? `${BUCKET_NAMES[this.data.bucket]} buckets: mean (lowest to highest)`
+      : "each stored reading";
+    const table = el(
+      "table",
+      { class: "table table-sm table-striped mb-0" },
+      el("caption", { class: "small" }, caption),
+      el("thead", {}, head),
+      el("tbody", {}, ...rows),
+    );
+    this.section.querySelector("[data-table-body]").replaceChildren(table);
+  }
+}
+
+// --- Live updates (the logged-in owner's city page only) -----------------------------------
+function listen(live) {
+  const connection = document.getElementById("connection");
+  const setConnection = (state) => {
+    if (!connection) return;
+    connection.dataset.state = state;
+    connection.querySelector("span").textContent = state;
+  };
+  if (!live.size) {
+    connection?.remove();
+    return;
+  }
+  let attempts = 0;
+  const connect = () => {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}/ws/weather/`);
+    socket.addEventListener("message", (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type === "snapshot") {
+        attempts = 0;
+        setConnection("live");
+      } else if (message.type === "weather") {
+        for (const update of message.updates) live.get(update.city_id)?.append(update.reading);
+      }
+    });
+    socket.addEventListener("close", (event) => {
+      if (event.code === 4401) {
+        setConnection("offline");
+        return;
+      }
+      setConnection("reconnecting");
+      // Exponential backoff with full jitter, capped at 30 s.
+      const delay = Math.random() * Math.min(30000, 1000 * 2 ** attempts);
+      attempts += 1;
+      setTimeout(connect, delay);
+    });
+  };
+  setConnection("reconnecting");
+  connect();
+}
+
+function copyButtons() {
+  for (const button of document.querySelectorAll("[data-copy]")) {
+    button.addEventListener("click", async () => {
+      const input = document.getElementById(button.dataset.copy);
+      input.select();
+      try {
+        await navigator.clipboard.writeText(input.value);
+        button.lastChild.textContent = " Copied";
+      } catch {
+        button.lastChild.textContent = " Press Ctrl+C";
+      }
+    });
+  }
+}
+
+const histories = [...document.querySelectorAll("[data-city-chart]")].map((section) => new CityHistory(section));
+listen(new Map(histories.filter((history) => history.live).map((history) => [history.cityId, history])));
+copyButtons();
