@@ -1,0 +1,140 @@
+"""Probes: /healthz says the process answers, /readyz says its dependencies answer too."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.db import connections
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+CHECK_TIMEOUT_SECONDS = 3.0
+# A refresh older than this many effective intervals is reported as stale.
+STALE_AFTER_INTERVALS = 3
+PROBE_PATHS = {"/healthz", "/healthz/", "/readyz", "/readyz/"}
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: 200 while the process can answer a request at all."""
+    return JsonResponse({"status": "ok"})
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when the database, channel layer and broker answer, else 503 naming them."""
+    checks = {"database": database_check, "channel_layer": channel_layer_check}
+    if settings.REDIS_URL:
+        checks["broker"] = broker_check
+    results = {name: run_check(check) for name, check in checks.items()}
+    down = [name for name, result in results.items() if not result["ok"]]
+    body = {
+        "status": "unavailable" if down else "ok",
+        "down": down,
+        "checks": results,
+        "scheduler": scheduler_status(),
+    }
+    return JsonResponse(body, status=503 if down else 200)
+
+
+def run_check(check: Callable[[], None]) -> dict:
+    """Run one check, timing it; a failure is logged in full and reported by class name only."""
+    started = time.perf_counter()
+    try:
+        check()
+    except Exception as exc:
+        logger.warning("Readiness check %s failed", check.__name__, exc_info=True)
+        result = {"ok": False, "error": type(exc).__name__}
+    else:
+        result = {"ok": True}
+    result["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
+def database_check() -> None:
+    """A round-trip to the default database."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def channel_layer_check() -> None:
+    """A message sent to a fresh channel comes back through the channel layer."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        raise RuntimeError("CHANNEL_LAYERS is not configured")
+
+    async def round_trip() -> None:
+        # A plain channel name (no "!"): receiving on it is not tied to one event loop.
+        channel = f"health.{uuid.uuid4().hex}"
+        await layer.send(channel, {"type": "health.ping"})
+        message = await asyncio.wait_for(layer.receive(channel), CHECK_TIMEOUT_SECONDS)
+        if message.get("type") != "health.ping":
+            raise RuntimeError("channel layer returned another message")
+
+    async_to_sync(round_trip)()
+
+
+def broker_check() -> None:
+    """The Celery broker (Redis) answers PING."""
+    import redis
+
+    client = redis.Redis.from_url(
+        settings.CELERY_BROKER_URL,
+        socket_timeout=CHECK_TIMEOUT_SECONDS,
+        socket_connect_timeout=CHECK_TIMEOUT_SECONDS,
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def scheduler_status() -> dict:
+    """The refresh scheduler's last successful run, reported without failing readiness."""
+    from subscriptions.refresh import refresh_status
+
+    try:
+        status = dict(refresh_status())
+    except Exception as exc:
+        logger.warning("Could not read the refresh status", exc_info=True)
+        return {"state": "unknown", "error": type(exc).__name__}
+    status["state"] = scheduler_state(
+        last_success_at=status.get("last_success_at"),
+        interval_seconds=status.get("effective_interval_seconds") or status.get("interval_seconds"),
+    )
+    return status
+
+
+def scheduler_state(*, last_success_at: str | None, interval_seconds: int | None) -> str:
+    """`never`, `fresh` or `stale` (no success within a few effective intervals)."""
+    if not last_success_at:
+        return "never"
+    last = datetime.fromisoformat(str(last_success_at))
+    if timezone.is_naive(last):
+        last = last.replace(tzinfo=UTC)
+    age = (timezone.now() - last).total_seconds()
+    limit = STALE_AFTER_INTERVALS * max(1, int(interval_seconds or 0))
+    return "fresh" if age <= limit else "stale"
+
+
+class ProbeMiddleware:
+    """Answers probes before host validation and the HTTPS redirect (kubelet sends the pod IP)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info in PROBE_PATHS:
+            view = healthz if request.path_info.startswith("/healthz") else readyz
+            return view(request)
+        return self.get_response(request)
