@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PYTHONPATH := $(CURDIR):$(CURDIR)/platform
 
-.PHONY: run test lint format worker beat bench migrate install install-test clean
+.PHONY: run test lint format worker beat bench migrate install install-test clean chart-check
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Skywatch needs $(PYTHON) on the PATH."; exit 1; }
@@ -44,9 +44,13 @@ format: install-test
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: install-test
+test: install-test chart-check
 	$(VENV)/bin/ruff check .
 	DJANGO_ENV=test $(PY) -m pytest
+
+# Lints and renders the Helm chart (no helm binary) and the k8s overlays, validates every manifest.
+chart-check: install-test
+	$(PY) -m tests.deploy.chart_check
 
 bench: install-test
 	DJANGO_ENV=test $(PY) -m bench
