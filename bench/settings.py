@@ -1,0 +1,7 @@
+"""Settings for benchmark servers: the test settings plus a bare baseline view."""
+
+from skywatch.settings.test import *  # noqa: F403
+
+ROOT_URLCONF = "bench.urls"
+DEBUG = False
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
