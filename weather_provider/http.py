@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import email.utils
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -20,15 +21,21 @@ DEFAULT_TIMEOUT: tuple[float, float] = (3.05, 10.0)
 
 
 class QueryKeyAuth(AuthBase):
-    """Adds an API key as a query parameter when a request is sent, never to params or reprs."""
+    """Adds an API key as a query parameter when a request is sent, never to params or reprs.
 
-    def __init__(self, parameter: str, key: str) -> None:
+    `key` is the key itself or a function returning it, read again at every request so that a
+    rotated key file takes effect without a restart.
+    """
+
+    def __init__(self, parameter: str, key: str | Callable[[], str]) -> None:
         self.parameter = parameter
         self._key = key
-        register_secret(key)
+        if isinstance(key, str):
+            register_secret(key)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.prepare_url(request.url, {self.parameter: self._key})
+        key = self._key() if callable(self._key) else self._key
+        request.prepare_url(request.url, {self.parameter: key})
         return request
 
     def __repr__(self) -> str:

@@ -19,7 +19,7 @@ from weather_provider.base import (
 )
 from weather_provider.http import DEFAULT_TIMEOUT, HttpClient, QueryKeyAuth, retry_after_seconds
 from weather_provider.random import normalise
-from weather_provider.secrets import OPENWEATHER_KEY_HELP, openweather_api_key, redact
+from weather_provider.secrets import OPENWEATHER_KEY_HELP, Secret, openweather_api_key, redact
 
 KEY_PREFIX = "ow:"
 API_URL = "https://api.openweathermap.org"
@@ -90,21 +90,21 @@ class OpenWeatherProvider(WeatherProvider):
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     ) -> None:
         # A missing key fails every call with how to set it, so pages and refreshes say why.
-        self.configuration_error = ""
-        if api_key is None:
-            try:
-                api_key = openweather_api_key()
-            except ProviderError as exc:
-                self.configuration_error, api_key = exc.message, ""
-        if not api_key and not self.configuration_error:
-            self.configuration_error = OPENWEATHER_KEY_HELP
+        self._given_key = None if api_key is None else Secret(api_key)
         self.base_url = base_url.rstrip("/")
-        auth = QueryKeyAuth("appid", api_key) if api_key else None
+        auth = QueryKeyAuth("appid", self._key)
         self.http = HttpClient(label=self.label, auth=auth, timeout=timeout)
 
     def __repr__(self) -> str:
-        state = "unconfigured" if self.configuration_error else "key set"
-        return f"OpenWeatherProvider({state})"
+        return f"OpenWeatherProvider({self.base_url})"
+
+    def _key(self) -> str:
+        """The key given, else the configured one (a rotated key file is picked up)."""
+        if self._given_key is None:
+            return openweather_api_key()
+        if not self._given_key.reveal():
+            raise ProviderError(OPENWEATHER_KEY_HELP, permanent=True)
+        return self._given_key.reveal()
 
     def close(self) -> None:
         self.http.close()
@@ -112,8 +112,7 @@ class OpenWeatherProvider(WeatherProvider):
     # --- HTTP ---------------------------------------------------------------------------
 
     def _call(self, path: str, params: dict[str, Any], *, not_found: str | None = None) -> Any:
-        if self.configuration_error:
-            raise ProviderError(self.configuration_error, permanent=True)
+        self._key()  # fails early, with how to set the key, when there is none
         response = self.http.get(f"{self.base_url}{path}", params=params)
         if response.status_code == 200:
             return self.http.json(response)

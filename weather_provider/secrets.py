@@ -66,6 +66,24 @@ def register_secret(value: str) -> None:
             _registered.add(value)
 
 
+class Secret:
+    """A secret value that its repr and str never show."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+        register_secret(value)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({REDACTED})"
+
+    __str__ = __repr__
+
+
 def openweather_api_key() -> str:
     """The OpenWeather key from OPENWEATHER_API_KEY, else from the file OPENWEATHER_API_KEY_FILE."""
     key = _setting("OPENWEATHER_API_KEY")

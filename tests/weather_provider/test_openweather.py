@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 import requests
@@ -385,7 +386,6 @@ def test_a_missing_key_is_a_permanent_error_that_says_how_to_set_it(mocked, sett
         assert "OPENWEATHER_API_KEY" in caught.value.message
         assert "OPENWEATHER_API_KEY_FILE" in caught.value.message
     assert len(mocked.calls) == 0
-    assert repr(provider) == "OpenWeatherProvider(unconfigured)"
     provider.close()
 
 
@@ -405,7 +405,6 @@ def test_the_key_comes_from_settings(mocked, settings):
     )
 
     assert provider.search("Xyzzyqwv") == []
-    assert repr(provider) == "OpenWeatherProvider(key set)"
     provider.close()
 
 
@@ -421,4 +420,24 @@ def test_the_key_comes_from_a_mounted_file(mocked, settings, tmp_path):
     )
 
     assert provider.search("Xyzzyqwv") == []
+    provider.close()
+
+
+def test_a_rotated_key_file_is_used_without_a_restart(mocked, settings, tmp_path):
+    key_file = tmp_path / "openweather-api-key"
+    key_file.write_text("the-old-key-0000000000")
+    settings.OPENWEATHER_API_KEY = ""
+    settings.OPENWEATHER_API_KEY_FILE = str(key_file)
+    provider = OpenWeatherProvider()
+    for key in ("the-old-key-0000000000", "the-new-key-1111111111"):
+        call = replay(mocked, "openweather/direct_unknown")
+        call.match.append(matchers.query_param_matcher({"appid": key}, strict_match=False))
+
+    provider.search("Xyzzyqwv")
+    key_file.write_text("the-new-key-1111111111")
+    stamp = key_file.stat().st_mtime_ns + 1_000_000_000
+    os.utime(key_file, ns=(stamp, stamp))
+    provider.search("Xyzzyqwv")
+
+    assert len(mocked.calls) == 2
     provider.close()

@@ -189,7 +189,12 @@ def test_no_error_ever_contains_the_key(mocked, openweather, answer):
 
 
 def test_reprs_never_show_the_key(openweather):
+    secret = secrets.Secret(FAKE_OPENWEATHER_KEY)
+    assert secret.reveal() == FAKE_OPENWEATHER_KEY
     texts = [
+        repr(secret),
+        str(secret),
+        f"{secret}",
         repr(openweather),
         repr(openweather.http),
         repr(openweather.http.session.auth),
