@@ -94,7 +94,8 @@ def openweather_api_key() -> str:
             key = _read_key_file(path)
         except OSError as exc:
             problem = (
-                f"OPENWEATHER_API_KEY_FILE names {path}, which cannot be read ({exc.strerror})."
+                f"OPENWEATHER_API_KEY_FILE names {path}, which cannot be read ({exc.strerror}); "
+                "put the OpenWeather key there or set OPENWEATHER_API_KEY."
             )
         if problem:
             raise ProviderError(problem, permanent=True)
