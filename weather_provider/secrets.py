@@ -118,7 +118,8 @@ def open_meteo_api_key() -> str:
 
 def secret_values() -> list[str]:
     """Every provider secret configured or in use, longest first, for scrubbing error reports."""
-    values = set(_registered)
+    with _registered_lock:
+        values = set(_registered)
     values.add(_setting("OPENWEATHER_API_KEY"))
     values.add(_setting("OPEN_METEO_API_KEY"))
     path = _setting("OPENWEATHER_API_KEY_FILE")
