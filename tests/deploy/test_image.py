@@ -159,3 +159,14 @@ def test_env_example_holds_no_secret_values():
     assignments = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
 
     assert assignments == {"DJANGO_SECRET_KEY": ""}
+
+
+def test_prod_static_storage_skips_source_maps_but_still_rewrites_urls():
+    from skywatch.storage import StaticFilesStorage
+
+    rules = [rule for _, group in StaticFilesStorage.patterns for rule in group]
+    regexes = [rule[0] if isinstance(rule, tuple) else rule for rule in rules]
+
+    assert not [regex for regex in regexes if "sourceMappingURL" in regex]
+    assert any("url\\(" in regex for regex in regexes)
+    assert any("@import" in regex for regex in regexes)
