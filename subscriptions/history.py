@@ -89,12 +89,17 @@ def _parse_day(value: str | None, *, field: str, label: str) -> dt.date | None:
     text = (value or "").strip()
     if not text:
         return None
+    shown = text if len(text) <= 20 else f"{text[:20]}…"
     if not DAY_PATTERN.fullmatch(text):
-        raise InvalidInput(f"The {label} date must be written YYYY-MM-DD.", field=field)
+        raise InvalidInput(
+            f"The {label} date must be written YYYY-MM-DD, not “{shown}”.", field=field
+        )
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"The {label} date is not a day of the calendar.", field=field) from None
+        raise InvalidInput(
+            f"The {label} date “{shown}” is not a day of the calendar.", field=field
+        ) from None
 
 
 def history_range_parse(params: Mapping[str, str]) -> HistoryRange:

@@ -129,6 +129,14 @@ class CityHistory {
     ];
   }
 
+  // A few minutes of readings still get an hour-wide axis, so its ticks read as times of day.
+  xRange() {
+    const { time } = this.data;
+    if (!time.length || time[time.length - 1] - time[0] >= HOUR) return { min: undefined, max: undefined };
+    const middle = (time[0] + time[time.length - 1]) / 2;
+    return { min: middle - HOUR / 2, max: middle + HOUR / 2 };
+  }
+
   config(kind) {
     const units = this.data.units;
     const mean = this.aggregated ? " (mean)" : "";
@@ -153,8 +161,9 @@ class CityHistory {
       datasets = [...this.band("wind_speed"), this.line("wind_speed", { label: `Wind speed${mean}` })];
       y = { beginAtZero: true };
     }
+    const bucketName = BUCKET_NAMES[this.data.bucket] ?? "";
     const subtitle = this.aggregated
-      ? `${BUCKET_NAMES[this.data.bucket]} means; shaded: lowest to highest`
+      ? `${bucketName[0].toUpperCase()}${bucketName.slice(1)} means; shaded: lowest to highest`
       : "";
     return {
       type: "line",
@@ -173,14 +182,20 @@ class CityHistory {
         scales: {
           x: {
             type: "time",
-            time: { tooltipFormat: "d MMM yyyy, HH:mm" },
+            // Readings are minutes apart at most: no seconds or milliseconds on the axis.
+            time: {
+              tooltipFormat: "d MMM yyyy, HH:mm",
+              minUnit: "minute",
+              displayFormats: { minute: "HH:mm", hour: "HH:mm", day: "d MMM", week: "d MMM", month: "MMM yyyy" },
+            },
             ticks: { maxTicksLimit: 6, maxRotation: 0, autoSkip: true },
+            ...this.xRange(),
           },
           y: { ...y, ticks: { maxTicksLimit: 6 } },
         },
         plugins: {
-          title: { display: true, text: title, align: "start" },
-          subtitle: { display: Boolean(subtitle), text: subtitle, align: "start" },
+          title: { display: true, text: title, align: "start", padding: { top: 0, bottom: 4 } },
+          subtitle: { display: Boolean(subtitle), text: subtitle, align: "start", padding: { bottom: 8 } },
           legend: {
             position: "bottom",
             labels: {
@@ -198,8 +213,11 @@ class CityHistory {
     for (const chart of this.charts) {
       for (const dataset of chart.data.datasets) dataset.data = this.points(dataset.metric, dataset.kind);
       chart.options.elements.point.radius = this.data.time.length > 60 ? 0 : 2;
+      Object.assign(chart.options.scales.x, this.xRange());
       chart.update("none");
     }
+    const drawn = this.section.querySelector("[data-points-drawn]");
+    if (drawn) drawn.textContent = `${this.data.time.length} point${this.data.time.length === 1 ? "" : "s"}`;
     if (this.details?.open) this.renderTable();
   }
 

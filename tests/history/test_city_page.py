@@ -93,8 +93,8 @@ def test_a_quick_range_is_marked_as_the_current_one(alice_client, oslo):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("start=2026-02-30", "The start date is not a day of the calendar."),
-        ("end=tomorrow", "The end date must be written YYYY-MM-DD."),
+        ("start=2026-02-30", "The start date “2026-02-30” is not a day of the calendar."),
+        ("end=tomorrow", "The end date must be written YYYY-MM-DD, not “tomorrow”."),
         ("start=2026-03-02&end=2026-03-01", "The start date is after the end date."),
         ("last=forever", "A quick range is one of 24h, 7d, 30d or all."),
     ],

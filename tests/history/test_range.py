@@ -102,6 +102,12 @@ def test_a_bad_filter_is_refused_with_a_clear_message(params, field, message):
     assert message in refused.value.message
 
 
+def test_a_long_bad_date_is_cut_short_in_the_message():
+    with pytest.raises(InvalidInput) as refused:
+        history_range_parse({"start": "x" * 500})
+    assert refused.value.message == f"The start date must be written YYYY-MM-DD, not “{'x' * 20}…”."
+
+
 def test_the_query_string_selects_the_same_range_again():
     history_range = history_range_parse({"start": "2026-03-01", "end": "2026-03-02"})
     assert history_range_parse(dict(pair.split("=") for pair in history_range.query.split("&")))

@@ -71,7 +71,7 @@ def test_the_overview_links_keep_the_filter(client, shared, oslo):
 def test_a_bad_date_on_a_share_page_is_a_clear_message(client, shared):
     response = client.get(f"/share/{shared.share_token}/?end=2026-13-01")
     assert response.status_code == 400
-    assert "The end date is not a day of the calendar." in response.content.decode()
+    assert "The end date “2026-13-01” is not a day of the calendar." in response.content.decode()
     assert response["X-Robots-Tag"] == "noindex, nofollow"
 
 
