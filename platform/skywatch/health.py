@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -74,12 +74,27 @@ def channel_layer_check() -> None:
         raise RuntimeError("CHANNEL_LAYERS is not configured")
 
     async def round_trip() -> None:
-        # A plain channel name (no "!"): receiving on it is not tied to one event loop.
-        channel = f"health.{uuid.uuid4().hex}"
-        await layer.send(channel, {"type": "health.ping"})
-        message = await asyncio.wait_for(layer.receive(channel), CHECK_TIMEOUT_SECONDS)
-        if message.get("type") != "health.ping":
-            raise RuntimeError("channel layer returned another message")
+        # new_channel subscribes at once on a pub/sub layer, as a consumer's channel does.
+        channel = await layer.new_channel("health.")
+        receiver = asyncio.ensure_future(layer.receive(channel))
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+                wait = 0.05
+                # Pub/sub delivers only to a live subscription: send again until it arrives.
+                while not receiver.done():
+                    await layer.send(channel, {"type": "health.ping"})
+                    await asyncio.wait({receiver}, timeout=wait)
+                    wait = min(wait * 2, 0.5)
+            if receiver.result().get("type") != "health.ping":
+                raise RuntimeError("channel layer returned another message")
+        finally:
+            # A cancelled receive is what releases the channel (as when a consumer leaves).
+            if receiver.done():
+                receiver = asyncio.ensure_future(layer.receive(channel))
+                await asyncio.sleep(0)
+            receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await receiver
 
     async_to_sync(round_trip)()
 
