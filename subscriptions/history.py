@@ -200,7 +200,34 @@ def _aggregates() -> dict:
         aggregates[f"{metric}__min"] = Min(metric)
         aggregates[f"{metric}__mean"] = Avg(metric)
         aggregates[f"{metric}__max"] = Max(metric)
+        aggregates[f"{metric}__count"] = Count(metric)
     return aggregates
+
+
+class _Summary:
+    """Minimum, mean and maximum of one measure, folded from readings or from buckets."""
+
+    def __init__(self) -> None:
+        self.low: float | None = None
+        self.high: float | None = None
+        self.total = 0.0
+        self.count = 0
+
+    def add(self, low, high, mean, count: int) -> None:
+        if not count or mean is None:
+            return
+        self.low = low if self.low is None else min(self.low, low)
+        self.high = high if self.high is None else max(self.high, high)
+        self.total += mean * count
+        self.count += count
+
+    def as_dict(self, metric: str, units: str) -> dict[str, float | None]:
+        mean = self.total / self.count if self.count else None
+        return {
+            "min": _convert(metric, self.low, units),
+            "mean": _convert(metric, mean, units),
+            "max": _convert(metric, self.high, units),
+        }
 
 
 def city_histories(
@@ -231,46 +258,42 @@ def city_histories(
     if not histories:
         return []
 
-    # One query for every city: how many readings, their extent and the summary.
-    stats = (
+    # One query for every city, answered from the (city, observed_at) index: count and extent.
+    extents = (
         Observation.objects.filter(in_range, city_id__in=list(histories))
         .values("city_id")
-        .annotate(
-            count=Count("id"),
-            first=Min("observed_at"),
-            last=Max("observed_at"),
-            **_aggregates(),
-        )
+        .annotate(count=Count("id"), first=Min("observed_at"), last=Max("observed_at"))
         .order_by()
     )
-    for row in stats:
+    for row in extents:
         history = histories[row["city_id"]]
         history.count, history.first, history.last = row["count"], row["first"], row["last"]
-        history.summary = {
-            metric: {
-                kind: _convert(metric, row[f"{metric}__{kind}"], units)
-                for kind in ("min", "mean", "max")
-            }
-            for metric in METRICS
-        }
         history.bucket = bucket_choose(
             count=history.count, first=history.first, last=history.last, max_points=per_city
         )
 
-    # One query per bucket size in use (at most five), whatever the number of cities.
+    # One query per bucket size in use (at most five), whatever the number of cities; the
+    # summary is folded from the same rows, so the readings are read once.
     by_bucket: dict[str, list[int]] = {}
     for city_id, history in histories.items():
         if history.count:
             by_bucket.setdefault(history.bucket, []).append(city_id)
+    summaries = {city_id: {metric: _Summary() for metric in METRICS} for city_id in histories}
     for bucket, city_ids in by_bucket.items():
         if bucket == "raw":
-            _fill_raw(histories, city_ids, in_range, units)
+            _fill_raw(histories, summaries, city_ids, in_range, units)
         else:
-            _fill_buckets(histories, city_ids, in_range, units, bucket)
+            _fill_buckets(histories, summaries, city_ids, in_range, units, bucket)
+    for city_id, history in histories.items():
+        if history.count:
+            history.summary = {
+                metric: summary.as_dict(metric, units)
+                for metric, summary in summaries[city_id].items()
+            }
     return [histories[city.pk] for city in cities]
 
 
-def _fill_raw(histories, city_ids, in_range, units) -> None:
+def _fill_raw(histories, summaries, city_ids, in_range, units) -> None:
     for history in (histories[city_id] for city_id in city_ids):
         history.series = {metric: {"value": []} for metric in METRICS}
     rows = (
@@ -279,13 +302,15 @@ def _fill_raw(histories, city_ids, in_range, units) -> None:
         .values_list("city_id", "observed_at", *METRICS)
     )
     for city_id, observed_at, *values in rows:
-        history = histories[city_id]
+        history, summary = histories[city_id], summaries[city_id]
         history.times.append(_epoch_ms(observed_at))
         for metric, value in zip(METRICS, values, strict=True):
             history.series[metric]["value"].append(_convert(metric, value, units))
+            if value is not None:
+                summary[metric].add(value, value, value, 1)
 
 
-def _fill_buckets(histories, city_ids, in_range, units, bucket) -> None:
+def _fill_buckets(histories, summaries, city_ids, in_range, units, bucket) -> None:
     for history in (histories[city_id] for city_id in city_ids):
         history.series = {metric: {"value": [], "min": [], "max": []} for metric in METRICS}
     rows = (
@@ -296,14 +321,16 @@ def _fill_buckets(histories, city_ids, in_range, units, bucket) -> None:
         .order_by("city_id", "bucket")
     )
     for row in rows:
-        history = histories[row["city_id"]]
+        history, summary = histories[row["city_id"]], summaries[row["city_id"]]
         history.times.append(_epoch_ms(row["bucket"]))
         history.counts.append(row["count"])
         for metric in METRICS:
+            low, mean, high = (row[f"{metric}__{kind}"] for kind in ("min", "mean", "max"))
             series = history.series[metric]
-            series["value"].append(_convert(metric, row[f"{metric}__mean"], units))
-            series["min"].append(_convert(metric, row[f"{metric}__min"], units))
-            series["max"].append(_convert(metric, row[f"{metric}__max"], units))
+            series["value"].append(_convert(metric, mean, units))
+            series["min"].append(_convert(metric, low, units))
+            series["max"].append(_convert(metric, high, units))
+            summary[metric].add(low, high, mean, row[f"{metric}__count"])
 
 
 def history_as_dict(history: CityHistory) -> dict:

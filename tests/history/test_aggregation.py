@@ -188,3 +188,14 @@ def test_histories_of_any_number_of_cities_take_a_bounded_number_of_queries(
             cities=cities, history_range=HistoryRange(), units="metric", max_points=1200
         )
     assert {h.bucket for h in histories} == {"raw", "hour"}
+
+
+def test_the_summary_mean_of_buckets_weighs_only_readings_that_have_the_measure(oslo):
+    moments = every(at("2026-03-01 00:00"), dt.timedelta(minutes=30), 4)
+    for moment, chance in zip(moments, [None, 20, 40, 60], strict=True):
+        put_readings(oslo, [moment], precipitation_probability=chance)
+    history = history_of(oslo, max_points=3)
+    assert history.bucket == "hour"
+    assert history.series["precipitation_probability"]["value"] == [20.0, 50.0]
+    assert history.summary["precipitation_probability"] == {"min": 20, "mean": 40.0, "max": 60}
+    assert history.summary["temperature"] == {"min": 10.0, "mean": 10.0, "max": 10.0}
