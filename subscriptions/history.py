@@ -35,7 +35,8 @@ QUICK_RANGES = {
 }
 BUCKETS = {"hour": TruncHour, "day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-MAX_SHARE_TOKEN_LENGTH = 64
+# What secrets.token_urlsafe makes; anything else (a NUL byte, say) is no token.
+SHARE_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def metres_per_second_to_mph(speed: float) -> float:
@@ -357,7 +358,7 @@ def city_followed(*, user, city_id: int) -> City | None:
 
 def share_owner(*, share_token: str):
     """The active account whose current share token this is, or None."""
-    if not share_token or len(share_token) > MAX_SHARE_TOKEN_LENGTH:
+    if not SHARE_TOKEN_PATTERN.fullmatch(share_token or ""):
         return None
     return get_user_model().objects.filter(share_token=share_token, is_active=True).first()
 

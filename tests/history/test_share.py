@@ -75,7 +75,7 @@ def test_a_bad_date_on_a_share_page_is_a_clear_message(client, shared):
     assert response["X-Robots-Tag"] == "noindex, nofollow"
 
 
-@pytest.mark.parametrize("token", ["nope", "x" * 43, "x" * 200, "%20"])
+@pytest.mark.parametrize("token", ["nope", "x" * 43, "x" * 200, "%20", "%00", "a%00b", "%C3%A9"])
 def test_an_unknown_token_is_not_found(client, shared, oslo, token):
     assert client.get(f"/share/{token}/").status_code == 404
     assert client.get(f"/share/{token}/cities/{oslo.pk}/").status_code == 404
