@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from skywatch.accounts.selectors import user_for_api_token, user_for_jwt
+
 # Each scheme takes a token string and returns the user it belongs to, or None.
-TOKEN_SCHEMES: list[Callable[[str], object | None]] = []
+TOKEN_SCHEMES: list[Callable[[str], object | None]] = [
+    user_for_jwt,
+    user_for_api_token,
+]
 
 
 def user_for_token(token) -> object | None:

@@ -1,26 +1,170 @@
-"""JSON endpoints for cities and subscriptions; thin: parse, call a service, render."""
+"""JSON endpoints: cities, subscriptions, readings, weather search; thin: parse, call, render."""
 
 from __future__ import annotations
 
-from rest_framework import status
+import re
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from skywatch.api.schema import TEXT_100, errors
+from skywatch.api.serializers import NonBlankTextField, ShortTextField
 from skywatch.errors import InvalidInput, NotFound
 from subscriptions import selectors, services
+from subscriptions.history import history_range_parse
+from subscriptions.readings import city_as_dict, reading_as_dict
+
+# Observations answer at most this many readings (a month at the default 5-minute refresh).
+MAX_OBSERVATIONS = 10_000
+
+
+DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def no_nul(value: str | None, name: str) -> str | None:
+    # PostgreSQL cannot store NUL, and no name or date contains one.
+    if value is not None and "\x00" in value:
+        raise InvalidInput("Text may not contain NUL characters.", field=name)
+    return value
 
 
 def text_field(body, name: str) -> str | None:
     value = body.get(name) if isinstance(body, dict) else None
     if value is not None and not isinstance(value, str):
         raise InvalidInput("Expected text.", field=name)
+    return no_nul(value, name)
+
+
+def query_text(request: Request, name: str) -> str | None:
+    """One query parameter; repeating it is refused rather than silently picking one."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise InvalidInput(f"Give {name} once.", field=name)
+    return no_nul(values[0], name) if values else None
+
+
+def query_day(request: Request, name: str) -> str | None:
+    """A YYYY-MM-DD query parameter, exactly; absent is None (the calendar check comes later)."""
+    value = query_text(request, name)
+    if value is not None and not DAY_PATTERN.fullmatch(value):
+        raise InvalidInput(f"The {name} date must be written YYYY-MM-DD.", field=name)
     return value
 
 
+# --- Shapes, for the OpenAPI document ----------------------------------------------------
+
+
+class ReadingSerializer(serializers.Serializer):
+    observed_at = serializers.DateTimeField()
+    temperature = serializers.FloatField(help_text="°C, or °F in imperial units")
+    feels_like = serializers.FloatField()
+    humidity = serializers.IntegerField(help_text="%")
+    clouds = serializers.IntegerField(help_text="%")
+    wind_speed = serializers.FloatField(help_text="m/s, or mph in imperial units")
+    wind_direction = serializers.IntegerField(help_text="degrees")
+    precipitation_probability = serializers.IntegerField(allow_null=True, help_text="%")
+    pressure = serializers.IntegerField(help_text="hPa")
+    condition = serializers.CharField()
+    icon = serializers.CharField()
+    units = serializers.ChoiceField(choices=["metric", "imperial"])
+    provider = serializers.CharField()
+    stale = serializers.BooleanField(help_text="The last refresh of this city failed.")
+
+
+class CitySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    country = serializers.CharField()
+    admin1 = serializers.CharField(allow_blank=True)
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+
+
+class PlaceSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text='Follow this exact place with {"key": ...}.')
+    name = serializers.CharField()
+    country = serializers.CharField()
+    admin1 = serializers.CharField(allow_blank=True)
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+
+
+class SubscriptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    city = CitySerializer()
+    created_at = serializers.DateTimeField()
+    paused = serializers.BooleanField()
+    latest = ReadingSerializer(allow_null=True)
+
+
+class FollowSerializer(serializers.Serializer):
+    city = ShortTextField(required=False, help_text="A city name.")
+    key = NonBlankTextField(required=False, help_text="A key from /api/cities/search.")
+
+
+WeatherSerializer = inline_serializer(
+    "Weather",
+    {
+        "query": serializers.CharField(),
+        "city": inline_serializer(
+            "WeatherCity",
+            {
+                "id": serializers.IntegerField(),
+                "name": serializers.CharField(),
+                "country": serializers.CharField(),
+                "latitude": serializers.FloatField(),
+                "longitude": serializers.FloatField(),
+            },
+        ),
+        "current": ReadingSerializer(),
+    },
+)
+
+HistoryPageSerializer = inline_serializer(
+    "HistoryPage",
+    {
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": inline_serializer(
+            "Search",
+            {
+                "id": serializers.IntegerField(),
+                "city_name": serializers.CharField(),
+                "timestamp": serializers.DateTimeField(),
+            },
+            many=True,
+        ),
+    },
+)
+
+ObservationsSerializer = inline_serializer(
+    "Observations",
+    {"city": CitySerializer(), "observations": ReadingSerializer(many=True)},
+)
+
+SUBSCRIPTION_ID = OpenApiParameter("subscription_id", int, OpenApiParameter.PATH)
+CITY_NAME = {"type": "string", "pattern": TEXT_100}
+DAY = {"type": "string", "format": "date"}
+
+
+# --- Views --------------------------------------------------------------------------------
+
+
 class CitySearchApi(APIView):
+    @extend_schema(
+        tags=["cities"],
+        summary="Up to 10 places matching a name",
+        parameters=[OpenApiParameter("q", CITY_NAME, required=True, description="A city name.")],
+        responses={200: PlaceSerializer(many=True), **errors(400, 503)},
+    )
     def get(self, request: Request) -> Response:
-        candidates = services.city_search(query=request.query_params.get("q", ""))
+        candidates = services.city_search(query=query_text(request, "q") or "")
         return Response(
             [
                 {
@@ -37,9 +181,20 @@ class CitySearchApi(APIView):
 
 
 class SubscriptionListApi(APIView):
+    @extend_schema(
+        tags=["subscriptions"],
+        summary="The cities you follow, with their latest reading",
+        responses={200: SubscriptionSerializer(many=True)},
+    )
     def get(self, request: Request) -> Response:
         return Response(selectors.subscription_list_as_dicts(user=request.user))
 
+    @extend_schema(
+        tags=["subscriptions"],
+        summary="Follow a city by name or by a key from /api/cities/search",
+        request=FollowSerializer,
+        responses={201: SubscriptionSerializer, **errors(400, 403, 409, 503)},
+    )
     def post(self, request: Request) -> Response:
         subscription = services.subscription_create(
             user=request.user,
@@ -56,6 +211,12 @@ class SubscriptionListApi(APIView):
 
 
 class SubscriptionDetailApi(APIView):
+    @extend_schema(
+        tags=["subscriptions"],
+        summary="One of your subscriptions",
+        parameters=[SUBSCRIPTION_ID],
+        responses={200: SubscriptionSerializer, **errors(404)},
+    )
     def get(self, request: Request, subscription_id: int) -> Response:
         subscription = selectors.subscription_get(
             user=request.user, subscription_id=subscription_id
@@ -64,6 +225,135 @@ class SubscriptionDetailApi(APIView):
             raise NotFound("No such subscription.")
         return Response(selectors.subscription_as_dict(subscription, units=request.user.units))
 
+    @extend_schema(
+        tags=["subscriptions"],
+        summary="Unfollow a city",
+        parameters=[SUBSCRIPTION_ID],
+        responses={204: None, **errors(404)},
+    )
     def delete(self, request: Request, subscription_id: int) -> Response:
         services.subscription_delete(user=request.user, subscription_id=subscription_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SubscriptionObservationsApi(APIView):
+    @extend_schema(
+        tags=["subscriptions"],
+        summary="Stored readings of a followed city between two days",
+        description="Both days are inclusive UTC days and optional; oldest first. At most "
+        f"{MAX_OBSERVATIONS} readings: the newest ones of the range when it holds more.",
+        parameters=[
+            SUBSCRIPTION_ID,
+            OpenApiParameter("start", DAY, description="YYYY-MM-DD, inclusive (UTC)."),
+            OpenApiParameter("end", DAY, description="YYYY-MM-DD, inclusive (UTC)."),
+        ],
+        responses={200: ObservationsSerializer, **errors(400, 404)},
+    )
+    def get(self, request: Request, subscription_id: int) -> Response:
+        subscription = selectors.subscription_get(
+            user=request.user, subscription_id=subscription_id
+        )
+        if subscription is None:
+            raise NotFound("No such subscription.")
+        days = history_range_parse(
+            {"start": query_day(request, "start"), "end": query_day(request, "end")}
+        )
+        lower, upper = days.bounds(now=timezone.now())
+        city = subscription.city
+        rows = selectors.observations_between(
+            city=city, lower=lower, upper=upper, limit=MAX_OBSERVATIONS
+        )
+        units = request.user.units
+        return Response(
+            {
+                "city": city_as_dict(city),
+                "observations": [
+                    reading_as_dict(row, units=units, stale=city.stale and row.pk == city.latest_id)
+                    for row in rows
+                ],
+            }
+        )
+
+
+class SubscriptionRefreshApi(APIView):
+    @extend_schema(
+        tags=["subscriptions"],
+        summary="Read a followed city now (under the shared provider budget)",
+        parameters=[SUBSCRIPTION_ID],
+        request=None,
+        responses={200: ReadingSerializer, **errors(403, 404, 429, 503)},
+    )
+    def post(self, request: Request, subscription_id: int) -> Response:
+        observation = services.subscription_refresh(
+            user=request.user, subscription_id=subscription_id
+        )
+        return Response(reading_as_dict(observation, units=request.user.units))
+
+
+class WeatherApi(APIView):
+    @extend_schema(
+        tags=["weather"],
+        summary="Current weather for a city name, recorded in your history",
+        description="A reading fetched from the provider less than 10 minutes ago is reused.",
+        parameters=[
+            OpenApiParameter(
+                "city",
+                CITY_NAME,
+                required=True,
+                description="A city name (at most 100 characters).",
+            )
+        ],
+        responses={200: WeatherSerializer, **errors(400, 404, 429, 503)},
+    )
+    def get(self, request: Request) -> Response:
+        query, city, observation = services.weather_search(
+            user=request.user, query=query_text(request, "city")
+        )
+        return Response(
+            {
+                "query": query,
+                "city": selectors.weather_city_as_dict(city),
+                "current": reading_as_dict(observation, units=request.user.units, stale=city.stale),
+            }
+        )
+
+
+class HistoryApi(APIView):
+    @extend_schema(
+        tags=["weather"],
+        summary="Your weather searches, newest first",
+        parameters=[
+            OpenApiParameter("per_page", str, enum=["10", "30", "all"], description="Default 10."),
+            OpenApiParameter(
+                "page",
+                {"type": "integer", "minimum": 1, "maximum": 10**9},
+                description="From 1; past the last page: 404.",
+            ),
+        ],
+        responses={200: HistoryPageSerializer, **errors(400, 404)},
+    )
+    def get(self, request: Request) -> Response:
+        count, rows, number, more = selectors.search_history_page(
+            user=request.user,
+            per_page=query_text(request, "per_page"),
+            page=query_text(request, "page"),
+        )
+        url = request.build_absolute_uri()
+        previous = None
+        if number == 2:
+            previous = remove_query_param(url, "page")
+        elif number > 2:
+            previous = replace_query_param(url, "page", number - 1)
+        return Response(
+            {
+                "count": count,
+                "next": replace_query_param(url, "page", number + 1) if more else None,
+                "previous": previous,
+                "results": [selectors.search_history_as_dict(row) for row in rows],
+            }
+        )
+
+    @extend_schema(tags=["weather"], summary="Clear your search history", responses={204: None})
+    def delete(self, request: Request) -> Response:
+        services.search_history_clear(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import F, QuerySet
 
-from subscriptions.models import City, Subscription
+from skywatch.errors import InvalidInput, NotFound
+from subscriptions.models import City, Observation, SearchHistory, Subscription
 from subscriptions.readings import city_as_dict, latest_reading_as_dict
 
 
@@ -41,3 +44,70 @@ def followed_cities() -> QuerySet[City]:
         .distinct()
         .order_by(F("last_refreshed_at").asc(nulls_first=True), "id")
     )
+
+
+HISTORY_PAGE_SIZES = {"10": 10, "30": 30, "all": None}
+MAX_PAGE_NUMBER = 10**9
+
+
+def search_history_for(*, user) -> QuerySet[SearchHistory]:
+    """The caller's weather searches, newest first."""
+    return SearchHistory.objects.filter(user=user).order_by("-timestamp", "-id")
+
+
+def search_history_page(
+    *, user, per_page: str | None, page: str | None
+) -> tuple[int, list[SearchHistory], int, bool]:
+    """One page of the caller's searches: (count, rows, page number, whether more follow)."""
+    size_text = "10" if per_page is None else per_page
+    if size_text not in HISTORY_PAGE_SIZES:
+        raise InvalidInput("per_page is 10, 30 or all.", field="per_page")
+    page_text = "1" if page is None else page
+    if (
+        not page_text.isascii()
+        or not page_text.isdigit()
+        or not 1 <= int(page_text) <= MAX_PAGE_NUMBER
+    ):
+        raise InvalidInput("page is a whole number from 1.", field="page")
+    number, size = int(page_text), HISTORY_PAGE_SIZES[size_text]
+    rows = search_history_for(user=user)
+    count = rows.count()
+    if size is None:
+        size = max(count, 1)
+    if number > 1 and (number - 1) * size >= count:
+        raise NotFound(f"There is no page {number}; the history has {count} searches.")
+    found = list(rows[(number - 1) * size : number * size])
+    return count, found, number, number * size < count
+
+
+def search_history_as_dict(entry: SearchHistory) -> dict:
+    return {
+        "id": entry.pk,
+        "city_name": entry.city_name,
+        "timestamp": entry.timestamp.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def weather_city_as_dict(city: City) -> dict:
+    """The city of a weather search, as the API shows it."""
+    return {
+        "id": city.pk,
+        "name": city.name,
+        "country": city.country,
+        "latitude": city.latitude,
+        "longitude": city.longitude,
+    }
+
+
+def observations_between(
+    *, city: City, lower: dt.datetime | None, upper: dt.datetime | None, limit: int
+) -> list[Observation]:
+    """A city's readings in [lower, upper), oldest first; the newest `limit` when there are more."""
+    rows = Observation.objects.filter(city=city)
+    if lower is not None:
+        rows = rows.filter(observed_at__gte=lower)
+    if upper is not None:
+        rows = rows.filter(observed_at__lt=upper)
+    newest = list(rows.order_by("-observed_at")[:limit])
+    newest.reverse()
+    return newest

@@ -19,8 +19,8 @@ from skywatch.errors import (
     ProviderUnavailable,
     QuotaExceeded,
 )
-from subscriptions.models import City, Observation, Subscription
-from subscriptions.selectors import subscription_as_dict
+from subscriptions.models import City, Observation, SearchHistory, Subscription
+from subscriptions.selectors import subscription_as_dict, subscription_get
 from weather_provider import CityNotFound, Place, ProviderError, get_provider
 
 logger = logging.getLogger(__name__)
@@ -169,3 +169,60 @@ def observations_prune(*, older_than_days: int, batch_size: int = 5000) -> int:
         count, _ = Observation.objects.filter(pk__in=ids).delete()
         deleted += count
     return deleted
+
+
+# A reading fetched this recently is served again by a weather search, to spare the budget.
+FRESH_READING_SECONDS = 600
+
+
+class SearchCityNotFound(CityNotFoundError):
+    """A weather search for a place the provider does not know: nothing to show (404)."""
+
+    status_code = 404
+
+
+def search_history_record(*, user, city_name: str) -> SearchHistory:
+    """Remember one search as typed (already trimmed and validated)."""
+    return SearchHistory.objects.create(user=user, city_name=city_name)
+
+
+def search_history_clear(*, user) -> int:
+    """Forget the caller's searches, and nobody else's."""
+    deleted, _ = SearchHistory.objects.filter(user=user).delete()
+    return deleted
+
+
+def weather_search(*, user, query: str | None) -> tuple[str, City, Observation]:
+    """Current weather for a typed name, recorded in the caller's history once the name is valid."""
+    from subscriptions.refresh import city_refresh_now
+
+    text = clean_city_query(query, field="city")
+    search_history_record(user=user, city_name=text)
+    try:
+        city = city_resolve(query=text)
+    except CityNotFoundError as exc:
+        raise SearchCityNotFound(exc.message, field="city") from exc
+    fresh_since = timezone.now() - timedelta(seconds=FRESH_READING_SECONDS)
+    latest = city.latest
+    if (
+        latest is not None
+        and not city.stale
+        and city.last_refreshed_at is not None
+        and city.last_refreshed_at >= fresh_since
+    ):
+        return text, city, latest
+    return text, city, city_refresh_now(city=city)
+
+
+def subscription_refresh(*, user, subscription_id: int) -> Observation:
+    """Read one of the caller's cities now, under the provider budget; paused ones are refused."""
+    from subscriptions.refresh import city_refresh_now
+
+    subscription = subscription_get(user=user, subscription_id=subscription_id)
+    if subscription is None:
+        raise NotFound("No such subscription.")
+    if subscription.paused:
+        raise QuotaExceeded(
+            "This city is paused: your plan's limit is reached. Remove a city or upgrade.",
+        )
+    return city_refresh_now(city=subscription.city)

@@ -26,4 +26,16 @@ api_urlpatterns = [
         api.SubscriptionDetailApi.as_view(),
         name="api-subscription",
     ),
+    re_path(
+        r"^subscriptions/(?P<subscription_id>[0-9]{1,18})/observations/?$",
+        api.SubscriptionObservationsApi.as_view(),
+        name="api-subscription-observations",
+    ),
+    re_path(
+        r"^subscriptions/(?P<subscription_id>[0-9]{1,18})/refresh/?$",
+        api.SubscriptionRefreshApi.as_view(),
+        name="api-subscription-refresh",
+    ),
+    re_path(r"^weather/?$", api.WeatherApi.as_view(), name="api-weather"),
+    re_path(r"^history/?$", api.HistoryApi.as_view(), name="api-history"),
 ]

@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from skywatch import health
+from skywatch.api import errors as api_errors
 from skywatch.api.errors import api_not_found
+from skywatch.api.urls import api_urlpatterns as account_api
 from subscriptions.urls import api_urlpatterns as subscription_api
 
 api_patterns = [
+    *account_api,
     *subscription_api,
     re_path(r"^.*$", api_not_found),
 ]
@@ -18,3 +21,10 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("", include("subscriptions.urls")),
 ]
+
+# Failures outside DRF views (bad Host, CSRF on a plain view, crashes in middleware) keep
+# the API's error format under /api/ and Django's pages elsewhere.
+handler400 = api_errors.bad_request
+handler403 = api_errors.permission_denied
+handler404 = api_errors.page_not_found
+handler500 = api_errors.server_error

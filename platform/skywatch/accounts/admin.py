@@ -7,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from billing.models import Plan
 from billing.services import plan_change
-from skywatch.accounts.models import User
+from skywatch.accounts.models import ApiToken, User
 
 
 def _plan_action(plan: Plan):
@@ -60,3 +60,19 @@ class UserAdmin(DjangoUserAdmin):
             plan_change(user=obj, plan=new_plan)
         else:
             super().save_model(request, obj, form, change)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created by their owners through the API; staff can only see and revoke them."""
+
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at"]
+    list_select_related = ["user"]
+    search_fields = ["name", "user__email", "prefix"]
+    readonly_fields = ["user", "name", "prefix", "digest", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -6,7 +6,9 @@ import logging
 import math
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -27,6 +29,10 @@ DRF_CODES = {
 }
 
 
+# A 429 always says when to come back; this is the answer when the cause does not know.
+DEFAULT_RETRY_AFTER = 60
+
+
 def error_body(code: str, message: str, field: str | None = None) -> dict:
     return {"code": code, "message": message, "field": field}
 
@@ -43,12 +49,22 @@ def _first_validation_error(detail, prefix: str = "") -> tuple[str | None, str]:
     return None, str(detail)
 
 
+def _detail_message(detail) -> str:
+    """A DRF detail as one sentence; simplejwt nests it as {"detail": ..., "messages": [...]}."""
+    if isinstance(detail, dict):
+        detail = detail.get("detail", next(iter(detail.values()), ""))
+    if isinstance(detail, list):
+        detail = detail[0] if detail else ""
+    return str(detail)
+
+
 def api_exception_handler(exc, context) -> Response:
     """DRF's exception handler for every API view."""
     if isinstance(exc, SkywatchError):
         headers = {}
-        if getattr(exc, "retry_after", None) is not None:
-            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+            retry_after = getattr(exc, "retry_after", None) or DEFAULT_RETRY_AFTER
+            headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
         return Response(
             error_body(exc.code, exc.message, exc.field), status=exc.status_code, headers=headers
         )
@@ -62,12 +78,13 @@ def api_exception_handler(exc, context) -> Response:
     if isinstance(exc, exceptions.APIException):
         code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), "invalid")
         headers = {}
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+        if isinstance(exc, exceptions.Throttled):
+            headers["Retry-After"] = str(max(1, math.ceil(exc.wait or DEFAULT_RETRY_AFTER)))
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
-        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        return Response(error_body(code, str(message)), status=exc.status_code, headers=headers)
+        return Response(
+            error_body(code, _detail_message(exc.detail)), status=exc.status_code, headers=headers
+        )
     logger.exception("Unexpected error in %s", context.get("view").__class__.__name__)
     return Response(
         error_body("server_error", "Something went wrong on our side; please try again."),
@@ -75,6 +92,40 @@ def api_exception_handler(exc, context) -> Response:
     )
 
 
+@csrf_exempt
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Unknown paths under /api/ answer in the error format, not with an HTML page."""
     return JsonResponse(error_body("not_found", "There is no such API endpoint."), status=404)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            error_body("invalid", "The request could not be understood."), status=400
+        )
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("permission_denied", "You may not do this."), status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side; please try again."),
+            status=500,
+        )
+    return defaults.server_error(request)

@@ -1,0 +1,157 @@
+"""Writes about accounts: registering, logging in and out (JWT), personal tokens, preferences."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from allauth.account.models import EmailAddress
+from allauth.account.utils import setup_user_email
+from django.contrib.auth import authenticate, user_logged_in
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from skywatch.accounts.models import ApiToken, User
+from skywatch.accounts.selectors import TOKEN_PREFIX, api_tokens_for, token_digest
+from skywatch.api.lockout import LOCKED_OUT_MESSAGE, lockout_seconds
+from skywatch.errors import InvalidInput, NotFound, SkywatchError
+
+MAX_TOKENS_PER_ACCOUNT = 100
+TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=1)
+
+
+class AuthenticationFailed(SkywatchError):
+    code = "authentication_failed"
+    status_code = 401
+
+
+class LockedOut(SkywatchError):
+    """Too many failed logins for this account from this address; `retry_after` in seconds."""
+
+    code = "locked_out"
+    status_code = 429
+
+    def __init__(self, message: str = LOCKED_OUT_MESSAGE, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def jwt_pair(*, user: User) -> dict:
+    """A fresh refresh token (7 days) and access token (30 minutes) for the account."""
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+@transaction.atomic
+def user_register(*, request: HttpRequest | None, email: str, password: str) -> User:
+    """A new account on the default plan; a taken e-mail or a weak password is refused."""
+    email = (email or "").lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise InvalidInput("Enter a valid e-mail address.", field="email") from exc
+    if len(email) > 254:
+        raise InvalidInput("An e-mail address has at most 254 characters.", field="email")
+    taken = (
+        User.objects.filter(email__iexact=email).exists()
+        or EmailAddress.objects.filter(email__iexact=email).exists()
+    )
+    if taken:
+        raise InvalidInput("An account with this e-mail address already exists.", field="email")
+    try:
+        validate_password(password, user=User(email=email))
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), field="password") from exc
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password)
+    except IntegrityError as exc:
+        # Registered by a parallel request a moment ago.
+        raise InvalidInput(
+            "An account with this e-mail address already exists.", field="email"
+        ) from exc
+    # The same e-mail record allauth keeps for web sign-ups, so both logins see one account.
+    setup_user_email(request, user, [])
+    return user
+
+
+def user_login(*, request: HttpRequest, email: str, password: str) -> User:
+    """The account behind an e-mail and password, through the lockout-watching backends."""
+    user = authenticate(request, email=email.strip().lower(), password=password)
+    if getattr(request, "axes_locked_out", False):
+        raise LockedOut(retry_after=lockout_seconds())
+    if user is None or not user.is_active:
+        raise AuthenticationFailed("The e-mail address or the password is wrong.")
+    # Records the login (last_login) and clears the account's failed attempts.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    return user
+
+
+def jwt_refresh(*, refresh: str) -> str:
+    """A new access token for a live refresh token of an active account."""
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise AuthenticationFailed("The refresh token is invalid, expired or revoked.") from exc
+    user_id = token.payload.get("user_id")
+    if not User.objects.filter(pk=user_id, is_active=True).exists():
+        raise AuthenticationFailed("The refresh token is invalid, expired or revoked.")
+    return str(token.access_token)
+
+
+def jwt_revoke(*, refresh: str) -> None:
+    """Blacklist a refresh token so it can never be used again (logout)."""
+    try:
+        RefreshToken(refresh).blacklist()
+    except TokenError as exc:
+        raise AuthenticationFailed("The refresh token is invalid, expired or revoked.") from exc
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new personal token; the raw token is returned this once and only its hash is kept."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("Give the token a name.", field="name")
+    if len(name) > 100:
+        raise InvalidInput("A token name has at most 100 characters.", field="name")
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if api_tokens_for(user=user).count() >= MAX_TOKENS_PER_ACCOUNT:
+        raise InvalidInput(
+            f"An account has at most {MAX_TOKENS_PER_ACCOUNT} tokens; revoke one first.",
+            field="name",
+        )
+    prefix = secrets.token_hex(5)
+    raw = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(user=user, name=name, prefix=prefix, digest=token_digest(raw))
+    return token, raw
+
+
+def api_token_revoke(*, user: User, token_id: int) -> None:
+    """Delete one of the caller's tokens; someone else's is not found."""
+    deleted, _ = api_tokens_for(user=user).filter(pk=token_id).delete()
+    if not deleted:
+        raise NotFound("No such token.")
+
+
+def api_token_touch(*, token: ApiToken) -> None:
+    """Remember when a token was last used, writing at most once a minute per token."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
+def user_set_units(*, user: User, units: object) -> User:
+    """Switch the units readings are shown in: metric or imperial."""
+    if units not in User.Units.values:
+        raise InvalidInput("Units are metric or imperial.", field="units")
+    User.objects.filter(pk=user.pk).update(units=units)
+    user.units = units
+    return user
