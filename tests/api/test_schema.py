@@ -124,6 +124,7 @@ def fuzzing_user(db, settings, _keep_the_test_connection):
 @settings(
     max_examples=25,
     deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 def test_the_api_keeps_to_its_schema(case, fuzzing_user):

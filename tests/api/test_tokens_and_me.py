@@ -167,3 +167,17 @@ def test_a_new_share_link_retires_the_old_one(alice_api, alice):
     alice.refresh_from_db()
     assert after == f"http://testserver/share/{alice.share_token}/"
     assert not User.objects.filter(share_token=before.rstrip("/").rsplit("/", 1)[-1]).exists()
+
+
+def test_the_websocket_accepts_a_jwt_access_token_or_a_personal_token(alice, alice_api):
+    from notifications.auth import user_for_token
+    from skywatch.accounts.services import jwt_pair
+
+    pair = jwt_pair(user=alice)
+    created = create_token(alice_api)
+    assert user_for_token(pair["access"]) == alice
+    assert user_for_token(created["token"]) == alice
+    assert user_for_token(pair["refresh"]) is None
+    assert user_for_token("sw_nope_nope") is None
+    alice_api.delete(f"/api/tokens/{created['id']}")
+    assert user_for_token(created["token"]) is None

@@ -87,7 +87,11 @@ class SessionSerializer(serializers.Serializer):
 
 
 class UnitsSerializer(serializers.Serializer):
-    units = serializers.ChoiceField(choices=["metric", "imperial"], required=False)
+    units = serializers.ChoiceField(
+        choices=["metric", "imperial"],
+        required=False,
+        error_messages={"invalid_choice": "Units are metric or imperial."},
+    )
 
 
 class TokenNameSerializer(serializers.Serializer):
