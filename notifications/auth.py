@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from skywatch.accounts.selectors import user_for_api_token, user_for_jwt
+
+logger = logging.getLogger(__name__)
 
 # Each scheme takes a token string and returns the user it belongs to, or None.
 TOKEN_SCHEMES: list[Callable[[str], object | None]] = [
@@ -14,10 +17,16 @@ TOKEN_SCHEMES: list[Callable[[str], object | None]] = [
 
 
 def user_for_token(token) -> object | None:
+    """The active user the first scheme recognises the token as, or None."""
     if not isinstance(token, str) or not token or len(token) > 4096:
         return None
     for scheme in TOKEN_SCHEMES:
-        user = scheme(token)
+        try:
+            user = scheme(token)
+        except Exception:
+            # A scheme choking on a malformed token must refuse it, not break the socket.
+            logger.warning("Token scheme %s failed", getattr(scheme, "__name__", scheme))
+            continue
         if user is not None and getattr(user, "is_active", False):
             return user
     return None

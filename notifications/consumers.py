@@ -10,8 +10,20 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from notifications.publish import user_group
 
-AUTH_TIMEOUT_SECONDS = 10
+# Module constants so tests can shrink them.
+AUTH_TIMEOUT_SECONDS = 10.0
+# A client only ever sends ping and auth (a token is at most 4 KiB); anything bigger is refused.
+MAX_MESSAGE_CHARS = 8192
 CLOSE_UNAUTHENTICATED = 4401
+
+# What the client sees of each event published to `user.<id>`: exactly the contract's fields.
+EVENT_FIELDS = {
+    "snapshot": ("subscriptions",),
+    "weather": ("updates",),
+    "subscription.added": ("subscription",),
+    "subscription.removed": ("id",),
+    "plan.changed": ("plan",),
+}
 
 
 @database_sync_to_async
@@ -22,12 +34,21 @@ def _snapshot(user) -> list[dict]:
     return subscription_list_as_dicts(user=user)
 
 
+@database_sync_to_async
+def _user_for_token(token) -> object | None:
+    from notifications.auth import user_for_token
+
+    return user_for_token(token)
+
+
 class WeatherConsumer(AsyncJsonWebsocketConsumer):
     """Joins `user.<id>` of the authenticated user only; nothing a client sends changes that."""
 
     user = None
     group: str | None = None
     _auth_timer: asyncio.Task | None = None
+    _authenticating = False
+    _refused = False
 
     async def connect(self) -> None:
         await self.accept()
@@ -39,12 +60,20 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
 
     async def _close_unless_authenticated(self) -> None:
         await asyncio.sleep(AUTH_TIMEOUT_SECONDS)
-        if self.user is None:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        # A token being checked right now gets to finish; it closes the socket itself if bad.
+        if self.user is None and not self._authenticating:
+            await self._refuse("not_authenticated", "No authentication within the time allowed.")
+
+    async def _refuse(self, code: str, message: str) -> None:
+        """Say why, close with 4401, and take no further message from this socket."""
+        self._refused = True
+        await self._error(code, message)
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def _authenticated(self, user) -> None:
         self.user = user
         self.group = user_group(user.pk)
+        # Join before reading the snapshot, so nothing published in between is missed.
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.send_json({"type": "snapshot", "subscriptions": await _snapshot(user)})
 
@@ -56,6 +85,22 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        if self._refused:
+            return
+        if text_data is None:
+            await self._error("invalid", "Messages must be JSON text, not binary.")
+            return
+        if len(text_data) > MAX_MESSAGE_CHARS:
+            await self._error("invalid", f"Messages are at most {MAX_MESSAGE_CHARS} characters.")
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except (ValueError, RecursionError):
+            await self._error("invalid", "Messages must be JSON.")
+            return
+        await self.receive_json(content)
+
     async def receive_json(self, content, **kwargs) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "ping":
@@ -63,51 +108,38 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         elif kind == "auth":
             await self._authenticate_by_token(content.get("token"))
         else:
-            await self._error("unsupported", "Only ping and auth messages are accepted.")
+            await self._error(
+                "unsupported",
+                "Only ping and auth messages are accepted; what you hear follows from the "
+                "cities you follow, which change through the API.",
+            )
 
     async def _authenticate_by_token(self, token) -> None:
-        from notifications.auth import user_for_token
-
         if self.user is not None:
             await self._error("already_authenticated", "This connection is already signed in.")
             return
-        user = await database_sync_to_async(user_for_token)(token)
-        if user is None:
-            await self.send_json(
-                {"type": "error", "code": "authentication_failed", "message": "Invalid token."}
-            )
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        if self._auth_timer is not None:
-            self._auth_timer.cancel()
-        await self._authenticated(user)
-
-    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
-        if text_data is None:
-            await self._error("invalid", "Messages must be JSON text.")
-            return
+        self._authenticating = True
         try:
-            content = await self.decode_json(text_data)
-        except ValueError:
-            await self._error("invalid", "Messages must be JSON.")
+            user = await _user_for_token(token)
+        finally:
+            self._authenticating = False
+        if self._auth_timer is not None and not self._auth_timer.done():
+            self._auth_timer.cancel()
+        if user is None:
+            await self._refuse("authentication_failed", "Invalid or expired token.")
             return
-        await self.receive_json(content)
+        await self._authenticated(user)
 
     async def _error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})
 
-    # Events sent to the group by notifications.publish, forwarded as they are.
-    async def weather(self, event) -> None:
-        await self.send_json(event)
+    async def _forward(self, event: dict) -> None:
+        kind = event["type"]
+        await self.send_json({"type": kind, **{name: event[name] for name in EVENT_FIELDS[kind]}})
 
-    async def snapshot(self, event) -> None:
-        await self.send_json(event)
-
-    async def subscription_added(self, event) -> None:
-        await self.send_json(event)
-
-    async def subscription_removed(self, event) -> None:
-        await self.send_json(event)
-
-    async def plan_changed(self, event) -> None:
-        await self.send_json(event)
+    # Events published to the group by notifications.publish; handler names follow their type.
+    weather = _forward
+    snapshot = _forward
+    subscription_added = _forward
+    subscription_removed = _forward
+    plan_changed = _forward

@@ -130,9 +130,15 @@ def subscription_delete(*, user, subscription_id: int) -> None:
     deleted, _ = Subscription.objects.filter(user=locked, pk=subscription_id).delete()
     if not deleted:
         raise NotFound("No such subscription.")
-    subscriptions_fit_plan(user=locked)
+    resumed = subscriptions_fit_plan(user=locked)
     event = {"type": "subscription.removed", "id": subscription_id}
     transaction.on_commit(lambda: notify_users([locked.pk], event))
+    if resumed:
+        from subscriptions.selectors import subscription_list_as_dicts
+
+        # A resumed city changes its card too; tabs take the whole list, as after a plan change.
+        snapshot = {"type": "snapshot", "subscriptions": subscription_list_as_dicts(user=locked)}
+        transaction.on_commit(lambda: notify_users([locked.pk], snapshot))
 
 
 def subscriptions_fit_plan(*, user) -> list[int]:
