@@ -99,15 +99,26 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    # PubSub, not core, from bench/channel_layer_fanout.py (README, "Live updates"): one PUBLISH
+    # per user instead of four round trips, and no per-process capacity (core's drops a batch
+    # bigger than it) nor group expiry (core's silences a tab open longer). It stores nothing,
+    # so there is no capacity or expiry to set: a socket not listening resyncs from its snapshot.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # Per socket: a tab gets one event per refresh, so 100 queued or a minute old means it is
+    # stuck and resyncs anyway; membership lasts as long as the socket (tabs stay open for days).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 100, "expiry": 60, "group_expiry": 365 * 24 * 3600},
+        }
+    }
 
 # --- Accounts ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
