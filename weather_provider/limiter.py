@@ -1,0 +1,232 @@
+"""The provider budget shared by every worker: weighted windows, waited for, never exceeded."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+import redis
+from django.conf import settings
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
+
+from weather_provider.base import Location, WeatherProvider
+
+KEY_PREFIX = "skywatch:budget"
+# A freed slot is taken a little after it frees, so jitter between taking budget and the
+# provider receiving the call cannot squeeze one call too many into the provider's window.
+MARGIN_SHARE = 0.1
+MARGIN_MAX_SECONDS = 0.5
+SHORTEST_SLEEP = 0.005
+GATE_TIMEOUT_SECONDS = 10
+
+_redis_clients: dict[str, redis.Redis] = {}
+_storages: dict[str, Storage] = {}
+_budgets: dict[tuple[str, str, str], Budget] = {}
+_registry_lock = threading.Lock()
+
+
+class BudgetSpent(Exception):
+    """The budget cannot pay for a call within the wait allowed; `retry_after` says when."""
+
+    def __init__(self, *, retry_after: float) -> None:
+        super().__init__(f"The provider budget is spent for {retry_after:.1f} s.")
+        self.retry_after = retry_after
+
+
+def shared_redis() -> redis.Redis | None:
+    """One client per process for REDIS_URL, or None in embedded mode."""
+    url = settings.REDIS_URL
+    if not url:
+        return None
+    with _registry_lock:
+        if url not in _redis_clients:
+            _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=10)
+        return _redis_clients[url]
+
+
+def provider_budget(provider: WeatherProvider) -> str:
+    """The budget string: the provider's `budget`, else PROVIDER_RATE_LIMIT, else its free tier."""
+    budget = getattr(provider, "budget", None)
+    if isinstance(budget, str) and budget.strip():
+        return budget.strip()
+    return (settings.PROVIDER_RATE_LIMIT or provider.rate_limit).strip()
+
+
+def budget_windows(budget: str) -> list[RateLimitItem]:
+    """The windows of a budget like "60/minute;1000000/month"; ValueError when it is malformed."""
+    try:
+        windows = parse_many(budget) if budget else []
+    except ValueError:
+        windows = []
+    if not windows or any(window.amount < 1 for window in windows):
+        raise ValueError(
+            f"The provider budget {budget!r} is not valid; "
+            "write it like PROVIDER_RATE_LIMIT=60/minute;1000000/month."
+        )
+    return windows
+
+
+def batch_size_within(provider: WeatherProvider, windows: Sequence[RateLimitItem]) -> int:
+    """The provider's batch size, cut down so one call never costs more than the smallest window."""
+    smallest = min(window.amount for window in windows)
+    size = max(1, provider.batch_size)
+    placeholder = Location(0, 0.0, 0.0)
+    while size > 1 and provider.call_weight([placeholder] * size) > smallest:
+        size = max(1, min(size - 1, size * smallest // provider.call_weight([placeholder] * size)))
+    if provider.call_weight([placeholder]) > smallest:
+        raise ValueError(f"One call to {provider.name} costs more than its whole budget allows.")
+    return size
+
+
+def margin(window: RateLimitItem) -> float:
+    return min(MARGIN_MAX_SECONDS, window.get_expiry() * MARGIN_SHARE)
+
+
+class Budget:
+    """One provider's budget: moving windows kept in `limits` storage, taken whole or not at all."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        windows: Sequence[RateLimitItem],
+        storage: Storage,
+        client: redis.Redis | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.name = name
+        self.windows = list(windows)
+        self.storage = storage
+        self.strategy = MovingWindowRateLimiter(storage)
+        self.client = client
+        self.sleep = sleep
+        self._local_gate = threading.Lock()
+        self._local_paused_until = 0.0
+
+    def __repr__(self) -> str:
+        return f"Budget({self.name}: {'; '.join(str(window) for window in self.windows)})"
+
+    @property
+    def _pause_key(self) -> str:
+        return f"{KEY_PREFIX}:{self.name}:paused-until"
+
+    @contextmanager
+    def _gate(self) -> Iterator[None]:
+        # Several windows are tested, then all taken; nobody else may take in between.
+        if self.client is None:
+            with self._local_gate:
+                yield
+            return
+        lock = self.client.lock(
+            f"{KEY_PREFIX}:{self.name}:gate",
+            timeout=GATE_TIMEOUT_SECONDS,
+            sleep=SHORTEST_SLEEP,
+            blocking_timeout=GATE_TIMEOUT_SECONDS,
+        )
+        with lock:
+            yield
+
+    def paused_for(self) -> float:
+        """Seconds the provider asked everyone to wait (its Retry-After), 0 when none."""
+        if self.client is None:
+            until = self._local_paused_until
+        else:
+            until = float(self.client.get(self._pause_key) or 0)
+        return max(0.0, until - time.time())
+
+    def pause(self, seconds: float) -> None:
+        """Hold every worker back for `seconds`, as the provider's Retry-After asked."""
+        if seconds <= 0:
+            return
+        until = time.time() + seconds
+        with self._gate():
+            if self.client is None:
+                self._local_paused_until = max(self._local_paused_until, until)
+            elif until > float(self.client.get(self._pause_key) or 0):
+                self.client.set(self._pause_key, repr(until), px=math.ceil(seconds * 1000))
+
+    def _check(self, weight: int) -> None:
+        too_small = [window for window in self.windows if window.amount < weight]
+        if weight < 1 or too_small:
+            raise ValueError(f"A call weighing {weight} can never fit {self}.")
+
+    def _wait_for(self, window: RateLimitItem) -> float:
+        reset_at, _ = self.strategy.get_window_stats(window, KEY_PREFIX, self.name)
+        return max(SHORTEST_SLEEP, reset_at - time.time() + margin(window))
+
+    def try_acquire(self, weight: int = 1) -> float:
+        """Take `weight` from every window and return 0, or take nothing and return the wait."""
+        self._check(weight)
+        with self._gate():
+            paused = self.paused_for()
+            if paused > 0:
+                return paused
+            waits = [
+                self._wait_for(window)
+                for window in self.windows
+                if not self.strategy.test(window, KEY_PREFIX, self.name, cost=weight)
+            ]
+            if waits:
+                return max(waits)
+            for window in self.windows:
+                self.strategy.hit(window, KEY_PREFIX, self.name, cost=weight)
+            return 0.0
+
+    def acquire(self, weight: int = 1, *, max_wait: float | None = None) -> float:
+        """Wait until `weight` fits every window, take it and return the seconds waited.
+
+        With `max_wait`, BudgetSpent is raised (and nothing taken) when the wait would be longer.
+        """
+        started = time.monotonic()
+        while True:
+            wait = self.try_acquire(weight)
+            waited = time.monotonic() - started
+            if wait <= 0:
+                return waited
+            if max_wait is not None and waited + wait > max_wait:
+                raise BudgetSpent(retry_after=wait)
+            self.sleep(wait)
+
+    def used(self) -> dict[str, int]:
+        """How much of each window is taken right now, by its text ("60 per 1 minute")."""
+        return {
+            str(window): window.amount
+            - self.strategy.get_window_stats(window, KEY_PREFIX, self.name).remaining
+            for window in self.windows
+        }
+
+    def reset(self) -> None:
+        """Forget what was taken and any pause (tests and operators)."""
+        for window in self.windows:
+            self.strategy.clear(window, KEY_PREFIX, self.name)
+        self._local_paused_until = 0.0
+        if self.client is not None:
+            self.client.delete(self._pause_key)
+
+
+def _storage() -> Storage:
+    url = settings.REDIS_URL or "memory://"
+    with _registry_lock:
+        if url not in _storages:
+            _storages[url] = MemoryStorage() if url == "memory://" else RedisStorage(url)
+        return _storages[url]
+
+
+def budget_for(provider: WeatherProvider) -> Budget:
+    """The provider's shared budget: in Redis when REDIS_URL is set, in this process otherwise."""
+    text = provider_budget(provider)
+    windows = budget_windows(text)
+    storage = _storage()
+    client = shared_redis()
+    key = (provider.name, text, settings.REDIS_URL)
+    with _registry_lock:
+        if key not in _budgets:
+            _budgets[key] = Budget(
+                name=provider.name, windows=windows, storage=storage, client=client
+            )
+        return _budgets[key]
