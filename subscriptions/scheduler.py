@@ -5,20 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
+import time
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 logger = logging.getLogger(__name__)
 
 
 class EmbeddedScheduler:
-    """Calls `refresh_followed_cities` every WEATHER_REFRESH_SECONDS; never two runs at once."""
+    """Calls `refresh_followed_cities` every WEATHER_REFRESH_SECONDS, in a thread of the server."""
 
     def __init__(self) -> None:
         self._task: asyncio.Task | None = None
-        self._running = threading.Lock()
         self.runs = 0
 
     @property
@@ -44,25 +43,28 @@ class EmbeddedScheduler:
 
     async def _loop(self) -> None:
         while True:
+            started = time.monotonic()
             await asyncio.to_thread(self.run_once)
-            await asyncio.sleep(max(1, settings.WEATHER_REFRESH_SECONDS))
+            # Ticks start an interval apart; a long cycle delays the next tick, never doubles it.
+            elapsed = time.monotonic() - started
+            await asyncio.sleep(max(1.0, settings.WEATHER_REFRESH_SECONDS - elapsed))
 
     def run_once(self) -> bool:
-        """One refresh, skipped when the previous one is still running."""
+        """One refresh cycle; False when another cycle holds the lock or this one broke."""
         from subscriptions.refresh import refresh_followed_cities
 
-        if not self._running.acquire(blocking=False):
-            logger.info("Previous refresh still running; skipping this tick")
-            return False
         try:
             close_old_connections()
             summary = refresh_followed_cities()
+            if summary.skipped:
+                return False
             self.runs += 1
             logger.info(
-                "Refreshed %d cities in %d calls (%d failed) in %.1fs",
+                "Refreshed %d cities in %d calls (%d failed, %d deferred) in %.1fs",
                 summary.cities,
                 summary.calls,
                 summary.failures,
+                summary.deferred,
                 summary.seconds,
             )
             return True
@@ -70,8 +72,8 @@ class EmbeddedScheduler:
             logger.exception("Refresh failed")
             return False
         finally:
-            close_old_connections()
-            self._running.release()
+            # The thread may not run the next cycle; its connection must not outlive this one.
+            connections.close_all()
 
 
 embedded_scheduler = EmbeddedScheduler()

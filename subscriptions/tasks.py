@@ -1,0 +1,22 @@
+"""Celery entry points of the refresh pipeline; thin: each calls one function in refresh.py."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from subscriptions import refresh
+
+
+@shared_task(name="subscriptions.tasks.refresh_followed_cities_task", acks_late=True)
+def refresh_followed_cities_task() -> int:
+    """Beat's tick: queue this cycle's batches, one `city_batch_refresh_task` each."""
+    return refresh.refresh_fan_out(
+        enqueue=lambda city_ids, enqueued_at: city_batch_refresh_task.delay(city_ids, enqueued_at)
+    )
+
+
+# acks_late only because the task is idempotent: a redelivered batch skips what is fresh.
+@shared_task(name="subscriptions.tasks.city_batch_refresh_task", acks_late=True)
+def city_batch_refresh_task(city_ids: list[int], enqueued_at: str | None = None) -> int:
+    """Read, store and publish one batch of cities under the shared budget."""
+    return refresh.city_batch_refresh(city_ids=city_ids, enqueued_at=enqueued_at).stored
