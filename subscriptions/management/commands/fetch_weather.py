@@ -1,0 +1,67 @@
+"""`manage.py fetch_weather [--city NAME]`: refresh followed cities now, through the pipeline."""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from skywatch.errors import SkywatchError
+from subscriptions.refresh import RefreshSummary, refresh_cities, refresh_followed_cities
+from subscriptions.services import city_resolve
+from weather_provider import get_provider
+from weather_provider.limiter import provider_budget
+
+
+def counted(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else (many or one + 's')}"
+
+
+class Command(BaseCommand):
+    help = (
+        "Refresh every followed city now, waiting for the provider budget, or with --city one "
+        "city (followed or not), and print cities, calls, failures and seconds."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--city", help="a city name as a person would type it, e.g. Paris, FR")
+
+    def handle(self, *args, city: str | None = None, **options) -> None:
+        provider = get_provider()
+        self.stdout.write(f"Provider {provider.name}, budget {provider_budget(provider)}")
+        bar = tqdm(total=0, unit="city", file=sys.stderr, disable=options["verbosity"] == 0)
+
+        def progress(done: int, total: int) -> None:
+            if bar.total != total:
+                bar.total = total
+                bar.refresh()
+            bar.update(done)
+
+        with bar:
+            if city:
+                summary = self._one_city(city, progress)
+            else:
+                summary = refresh_followed_cities(progress=progress, everything=True)
+        if summary.skipped:
+            raise CommandError(
+                "Another refresh cycle is running right now; try again when it ends."
+            )
+        self.stdout.write(
+            f"{counted(summary.cities, 'city', 'cities')}, {counted(summary.calls, 'call')}, "
+            f"{counted(summary.failures, 'failure')}, {summary.seconds:.1f} seconds"
+        )
+        if summary.failures:
+            raise CommandError("Some cities could not be refreshed: " + "; ".join(summary.errors))
+
+    def _one_city(self, name: str, progress) -> RefreshSummary:
+        try:
+            city = city_resolve(query=name)
+        except SkywatchError as exc:
+            raise CommandError(exc.message) from None
+        followers = city.subscriptions.filter(paused=False).count()
+        self.stdout.write(
+            f"{city.label}: followed by {counted(followers, 'person', 'people')}"
+            + ("" if followers else " (refreshed on request all the same)")
+        )
+        return refresh_cities([city], progress=progress)
