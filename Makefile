@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PYTHONPATH := $(CURDIR):$(CURDIR)/platform
 
-.PHONY: run test lint format worker beat bench migrate install install-test clean chart-check
+.PHONY: run test lint format worker beat needs-redis bench migrate install install-test clean chart-check
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Skywatch needs $(PYTHON) on the PATH."; exit 1; }
@@ -30,10 +30,14 @@ run: migrate
 	@echo "Skywatch on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	$(PY) -m uvicorn skywatch.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan on --ws-per-message-deflate false
 
-worker: migrate
+# Distributed mode only: Celery's broker is REDIS_URL (from the environment or .env).
+needs-redis:
+	@[ -n "$$REDIS_URL" ] || grep -qs '^REDIS_URL=.' .env || { echo "make worker and make beat need REDIS_URL (the Celery broker), e.g. REDIS_URL=redis://127.0.0.1:6379/0"; exit 1; }
+
+worker: needs-redis migrate
 	$(VENV)/bin/celery -A skywatch worker --loglevel INFO
 
-beat: migrate
+beat: needs-redis migrate
 	$(VENV)/bin/celery -A skywatch beat --loglevel INFO
 
 lint: install-test
