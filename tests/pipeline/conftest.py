@@ -1,0 +1,88 @@
+"""A counting provider registered by name, fast retry settings, and a clean shared state."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+import pytest
+from django.core.cache import cache
+
+from subscriptions import refresh
+from tests.factories import CityFactory, SubscriptionFactory, UserFactory
+from weather_provider.breaker import breaker_for
+from weather_provider.limiter import budget_for, shared_redis
+from weather_provider.registry import PROVIDERS, get_provider, reset_providers
+
+FAKES = {
+    "counting": "tests.pipeline.fakes.CountingProvider",
+    "loopback": "tests.pipeline.fakes.LoopbackProvider",
+}
+
+
+def clean_shared_state(provider) -> None:
+    with suppress(ValueError):  # a test may leave a malformed budget behind
+        budget_for(provider).reset()
+    breaker_for(provider.name).reset()
+    cache.delete_many([refresh.LAST_SUCCESS_KEY, refresh.LAST_CYCLE_KEY])
+    client = shared_redis()
+    if client is not None:
+        client.delete(refresh.CYCLE_LOCK_KEY, refresh.PENDING_KEY)
+    refresh._local_pending.update(count=0, expires_at=0.0)
+
+
+@pytest.fixture
+def use_provider(settings, monkeypatch):
+    """Switch to a fake provider by name (with an optional budget) on a clean slate."""
+    for name, dotted in FAKES.items():
+        monkeypatch.setitem(PROVIDERS, name, dotted)
+    settings.WEATHER_RETRY_INITIAL_WAIT = 0.01
+    settings.WEATHER_RETRY_MAX_WAIT = 2.0
+    settings.WEATHER_RETRY_JITTER = 0.01
+    settings.WEATHER_REFRESH_SECONDS = 300
+    used = []
+
+    def switch(name: str = "counting", *, budget: str = "", batch_size: int | None = None):
+        settings.WEATHER_PROVIDER = name
+        settings.PROVIDER_RATE_LIMIT = budget
+        reset_providers()
+        provider = get_provider()
+        if batch_size is not None:
+            provider.batch_size = batch_size
+        clean_shared_state(provider)
+        used.append(provider)
+        return provider
+
+    yield switch
+    for provider in used:
+        clean_shared_state(provider)
+
+
+@pytest.fixture
+def counting(use_provider):
+    return use_provider("counting")
+
+
+@pytest.fixture
+def follow(db):
+    """follow(n) → n cities, each followed by one new user (or by `user`)."""
+
+    def make(count: int, *, user=None, paused: bool = False) -> list:
+        cities = CityFactory.create_batch(count)
+        for city in cities:
+            SubscriptionFactory(user=user or UserFactory(), city=city, paused=paused)
+        return cities
+
+    return make
+
+
+@pytest.fixture
+def refresh_every(db, settings):
+    """Set the configured interval where each mode reads it: the setting and the beat schedule."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    def configure(seconds: int) -> None:
+        settings.WEATHER_REFRESH_SECONDS = seconds
+        interval, _ = IntervalSchedule.objects.get_or_create(every=seconds, period="seconds")
+        PeriodicTask.objects.filter(name=refresh.PERIODIC_TASK_NAME).update(interval=interval)
+
+    return configure
