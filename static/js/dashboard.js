@@ -1,5 +1,7 @@
-// The dashboard: cards rendered from server state, kept in step over the websocket.
-// No polling: the only timer refreshes the "updated … ago" text from the local clock.
+// The dashboard: cards rendered from server state, kept in step over the websocket (live.js).
+// No polling: the only timer here rewrites "updated … ago" from the local clock.
+
+import { openLive } from "./live.js";
 
 const state = JSON.parse(document.getElementById("dashboard-state").textContent);
 const subscriptions = new Map(state.subscriptions.map((s) => [s.id, s]));
@@ -24,6 +26,12 @@ const ICONS = {
   thunderstorm: "cloud-lightning-rain",
 };
 const COMPASS = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"];
+const CONNECTION_TEXT = { live: "live", reconnecting: "reconnecting…", offline: "offline" };
+const CONNECTION_TITLE = {
+  live: "Cards change as soon as new readings arrive.",
+  reconnecting: "The connection dropped; trying again. Cards catch up when it is back.",
+  offline: "No live updates: you are offline or signed out.",
+};
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -64,14 +72,14 @@ async function api(method, path, body) {
 }
 
 export function timeAgo(iso, now = Date.now()) {
-  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  const seconds = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
   if (seconds < 10) return "just now";
   if (seconds < 60) return `${seconds} s ago`;
-  const minutes = Math.round(seconds / 60);
+  const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return `${minutes} min ago`;
-  const hours = Math.round(minutes / 60);
+  const hours = Math.floor(minutes / 60);
   if (hours < 48) return `${hours} h ago`;
-  return `${Math.round(hours / 24)} days ago`;
+  return `${Math.floor(hours / 24)} days ago`;
 }
 
 function unitsOf(reading) {
@@ -83,6 +91,8 @@ function unitsOf(reading) {
 function cityLabel(city) {
   return [city.name, city.admin1, city.country].filter(Boolean).join(", ");
 }
+
+// --- Cards ------------------------------------------------------------------------------
 
 function readingBody(subscription) {
   const reading = subscription.latest;
@@ -130,46 +140,116 @@ function readingBody(subscription) {
   );
 }
 
-function renderCard(subscription) {
+function cardFooter(subscription) {
   const reading = subscription.latest;
-  const footer = el("div", { class: "card-footer small text-body-secondary d-flex justify-content-between" });
+  const footer = el("div", { class: "card-footer small text-body-secondary d-flex flex-wrap gap-2 justify-content-between" });
   if (reading) {
     footer.append(
-      el("span", { class: "updated", dataset: { observedAt: reading.observed_at }, title: reading.observed_at }, `updated ${timeAgo(reading.observed_at)}`),
+      el("span", { class: "updated", dataset: { since: reading.observed_at, prefix: "updated " }, title: reading.observed_at }, `updated ${timeAgo(reading.observed_at)}`),
     );
     if (reading.stale) {
-      footer.append(el("span", { class: "badge text-bg-warning" }, `stale since ${timeAgo(reading.observed_at)}`));
+      footer.append(el("span", { class: "badge text-bg-warning updated", dataset: { since: reading.observed_at, prefix: "stale since " } }, `stale since ${timeAgo(reading.observed_at)}`));
     }
   } else {
     footer.append(el("span", {}, "no reading yet"));
   }
   if (subscription.paused) footer.append(el("span", { class: "badge text-bg-secondary" }, "paused: over your plan's limit"));
+  return footer;
+}
+
+function renderCard(subscription) {
   const remove = el(
     "button",
     { type: "button", class: "btn btn-sm btn-outline-danger", "aria-label": `Stop following ${cityLabel(subscription.city)}` },
     el("i", { class: "bi bi-x-lg", "aria-hidden": "true" }),
   );
   remove.addEventListener("click", () => unfollow(subscription.id, remove));
-  return el(
-    "div",
-    { class: "col", dataset: { subscriptionId: subscription.id, cityId: subscription.city.id } },
+  const article = el(
+    "article",
+    { class: "card h-100 shadow-sm weather-card", "aria-label": cityLabel(subscription.city) },
     el(
-      "article",
-      { class: `card h-100 shadow-sm weather-card${subscription.paused ? " paused" : ""}`, "aria-label": cityLabel(subscription.city) },
+      "div",
+      { class: "card-header d-flex align-items-center justify-content-between gap-2" },
       el(
-        "div",
-        { class: "card-header d-flex align-items-center justify-content-between" },
-        el("h2", { class: "h6 mb-0 text-truncate city-name", title: cityLabel(subscription.city) }, cityLabel(subscription.city)),
-        remove,
+        "h2",
+        { class: "h6 mb-0 text-truncate city-name", title: cityLabel(subscription.city) },
+        el("a", { href: `/cities/${subscription.city.id}/`, class: "link-body-emphasis text-decoration-none" }, cityLabel(subscription.city)),
       ),
-      el("div", { class: "card-body" }, readingBody(subscription)),
-      footer,
+      remove,
     ),
+    el("div", { class: "card-body" }),
+    el("div", { class: "card-footer-slot" }),
   );
+  fillCard(article, subscription);
+  return el("div", { class: "col", dataset: { subscriptionId: subscription.id, cityId: subscription.city.id } }, article);
 }
 
-function renderAll() {
-  cards.replaceChildren(...[...subscriptions.values()].map(renderCard));
+function fillCard(article, subscription) {
+  article.classList.toggle("paused", subscription.paused);
+  article.dataset.observedAt = subscription.latest?.observed_at ?? "";
+  article.querySelector(".card-body").replaceChildren(readingBody(subscription));
+  article.querySelector(".card-footer-slot").replaceChildren(cardFooter(subscription));
+}
+
+function fieldValues(article) {
+  return Object.fromEntries([...article.querySelectorAll("[data-field]")].map((node) => [node.dataset.field, node.textContent]));
+}
+
+// Restarts a CSS animation even when the class is still on from the previous update.
+function replay(node, className) {
+  node.classList.remove(className);
+  void node.offsetWidth;
+  node.classList.add(className);
+}
+
+function cardOf(id) {
+  return cards.querySelector(`[data-subscription-id="${id}"]`);
+}
+
+/** Shows `subscription` in its card, changing the card in place; `cue` flashes what changed. */
+function upsertCard(subscription, { cue = false } = {}) {
+  const previous = subscriptions.get(subscription.id);
+  subscriptions.set(subscription.id, subscription);
+  const column = cardOf(subscription.id);
+  if (!column) {
+    const fresh = renderCard(subscription);
+    cards.append(fresh);
+    if (cue) replay(fresh.querySelector(".weather-card"), "flash");
+    renderUsage();
+    return;
+  }
+  const article = column.querySelector(".weather-card");
+  const before = fieldValues(article);
+  fillCard(article, subscription);
+  const changedReading = previous?.latest?.observed_at !== subscription.latest?.observed_at;
+  if (cue && (changedReading || previous?.paused !== subscription.paused)) {
+    for (const [field, value] of Object.entries(fieldValues(article))) {
+      if (before[field] !== undefined && before[field] !== value) {
+        replay(article.querySelector(`[data-field="${field}"]`), "changed");
+      }
+    }
+    replay(article, "flash");
+  }
+  renderUsage();
+}
+
+function removeCard(id) {
+  id = Number(id);
+  subscriptions.delete(id);
+  cardOf(id)?.remove();
+  renderUsage();
+}
+
+/** The server's full list: cards added, changed in place, removed and put in its order. */
+function applySnapshot(list) {
+  const keep = new Set(list.map((s) => s.id));
+  for (const id of [...subscriptions.keys()]) {
+    if (!keep.has(id)) removeCard(id);
+  }
+  for (const subscription of list) {
+    upsertCard(subscription, { cue: true });
+    cards.append(cardOf(subscription.id)); // moves it into the server's order
+  }
   renderUsage();
 }
 
@@ -180,25 +260,16 @@ function renderUsage() {
   empty.classList.toggle("d-none", subscriptions.size > 0);
 }
 
-function upsertCard(subscription, { flash = false } = {}) {
-  subscriptions.set(subscription.id, subscription);
-  const fresh = renderCard(subscription);
-  const current = cards.querySelector(`[data-subscription-id="${subscription.id}"]`);
-  if (current) current.replaceWith(fresh);
-  else cards.append(fresh);
-  if (flash) {
-    const card = fresh.querySelector(".weather-card");
-    card.classList.add("flash");
-    setTimeout(() => card.classList.remove("flash"), 1200);
+// "updated … ago" follows the local clock; only text that changed is touched.
+function tick() {
+  const now = Date.now();
+  for (const node of cards.querySelectorAll(".updated")) {
+    const text = `${node.dataset.prefix}${timeAgo(node.dataset.since, now)}`;
+    if (node.textContent !== text) node.textContent = text;
   }
-  renderUsage();
 }
 
-function removeCard(id) {
-  subscriptions.delete(id);
-  cards.querySelector(`[data-subscription-id="${id}"]`)?.remove();
-  renderUsage();
-}
+// --- Messages, following and unfollowing --------------------------------------------------
 
 function showMessage(text, kind = "danger") {
   message.className = `alert alert-${kind}`;
@@ -215,7 +286,7 @@ async function follow(body) {
   hideSuggestions();
   try {
     const subscription = await api("POST", "/api/subscriptions", body);
-    upsertCard(subscription, { flash: true });
+    upsertCard(subscription, { cue: true });
     input.value = "";
   } catch (error) {
     if (error.code === "quota_exceeded") {
@@ -234,7 +305,8 @@ async function unfollow(id, button) {
     removeCard(id);
   } catch (error) {
     button.disabled = false;
-    showMessage(error.message);
+    if (error.code === "not_found") removeCard(id); // another tab removed it first
+    else showMessage(error.message);
   }
 }
 
@@ -243,6 +315,9 @@ let searchTimer = null;
 let searchSerial = 0;
 
 function hideSuggestions() {
+  // Also drops a search still waiting or in flight, so it cannot reopen the list.
+  clearTimeout(searchTimer);
+  searchSerial += 1;
   suggestions.hidden = true;
   suggestions.replaceChildren();
 }
@@ -303,18 +378,16 @@ form.addEventListener("submit", (event) => {
 // --- Live updates -----------------------------------------------------------------------
 const handlers = {
   snapshot(data) {
-    subscriptions.clear();
-    for (const subscription of data.subscriptions) subscriptions.set(subscription.id, subscription);
-    renderAll();
+    applySnapshot(data.subscriptions);
   },
   weather(data) {
     for (const update of data.updates) {
       const subscription = subscriptions.get(update.subscription_id);
-      if (subscription) upsertCard({ ...subscription, latest: update.reading }, { flash: true });
+      if (subscription) upsertCard({ ...subscription, latest: update.reading }, { cue: true });
     }
   },
   "subscription.added"(data) {
-    upsertCard(data.subscription, { flash: !subscriptions.has(data.subscription.id) });
+    upsertCard(data.subscription, { cue: !subscriptions.has(data.subscription.id) });
   },
   "subscription.removed"(data) {
     removeCard(data.id);
@@ -325,46 +398,21 @@ const handlers = {
   },
 };
 
-function setConnection(status) {
+function showConnection(status) {
   connection.dataset.state = status;
-  connection.querySelector("span").textContent = status;
+  connection.title = CONNECTION_TITLE[status];
+  connection.querySelector("span").textContent = CONNECTION_TEXT[status];
 }
 
-let socket = null;
-let attempts = 0;
+for (const subscription of subscriptions.values()) cards.append(renderCard(subscription));
+renderUsage();
+setInterval(tick, 1000);
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) tick();
+});
 
-function connect() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}/ws/weather/`);
-  socket.addEventListener("message", (event) => {
-    const data = JSON.parse(event.data);
-    if (data.type === "snapshot") {
-      attempts = 0;
-      setConnection("live");
-    }
-    handlers[data.type]?.(data);
-  });
-  socket.addEventListener("close", (event) => {
-    if (event.code === 4401) {
-      setConnection("offline");
-      showMessage("Your session has ended; log in again to see live updates.", "warning");
-      return;
-    }
-    setConnection(navigator.onLine === false ? "offline" : "reconnecting");
-    // Exponential backoff with full jitter, capped at 30 s.
-    const delay = Math.random() * Math.min(30000, 1000 * 2 ** attempts);
-    attempts += 1;
-    setTimeout(connect, delay);
-  });
-}
-
-// The local clock keeps "updated … ago" true between pushes; nothing is fetched.
-setInterval(() => {
-  for (const node of cards.querySelectorAll(".updated")) {
-    node.textContent = `updated ${timeAgo(node.dataset.observedAt)}`;
-  }
-}, 15000);
-
-renderAll();
-setConnection("reconnecting");
-connect();
+export const live = openLive({
+  onMessage: (data) => handlers[data.type]?.(data),
+  onState: showConnection,
+  onUnauthenticated: () => showMessage("Your session has ended; log in again to see live updates.", "warning"),
+});
