@@ -131,7 +131,8 @@ def subscription_delete(*, user, subscription_id: int) -> None:
     if not deleted:
         raise NotFound("No such subscription.")
     resumed = subscriptions_fit_plan(user=locked)
-    event = {"type": "subscription.removed", "id": subscription_id}
+    # The id as a number whatever the caller passed (URL captures are strings).
+    event = {"type": "subscription.removed", "id": int(subscription_id)}
     transaction.on_commit(lambda: notify_users([locked.pk], event))
     if resumed:
         from subscriptions.selectors import subscription_list_as_dicts

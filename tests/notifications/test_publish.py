@@ -107,7 +107,7 @@ def test_readings_are_pushed_in_each_users_units(db, monkeypatch, alice, bob):
     assert units == {alice.pk: "metric", bob.pk: "imperial"}
 
 
-def test_removing_a_city_with_nothing_paused_sends_only_subscription_removed(
+def test_removing_a_city_with_nothing_paused_sends_only_subscription_removed_with_a_numeric_id(
     db, monkeypatch, django_capture_on_commit_callbacks, alice
 ):
     sent: list[tuple[list[int], dict]] = []
@@ -118,6 +118,7 @@ def test_removing_a_city_with_nothing_paused_sends_only_subscription_removed(
     subscription = SubscriptionFactory(user=alice)
 
     with django_capture_on_commit_callbacks(execute=True):
-        subscription_delete(user=alice, subscription_id=subscription.pk)
+        # As the API passes it: captured from the URL, a string.
+        subscription_delete(user=alice, subscription_id=str(subscription.pk))
 
     assert sent == [([alice.pk], {"type": "subscription.removed", "id": subscription.pk})]
