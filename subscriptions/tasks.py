@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
-from subscriptions import refresh
+from subscriptions import refresh, services
 
 
 @shared_task(name="subscriptions.tasks.refresh_followed_cities_task", acks_late=True)
@@ -20,3 +21,12 @@ def refresh_followed_cities_task() -> int:
 def city_batch_refresh_task(city_ids: list[int], enqueued_at: str | None = None) -> int:
     """Read, store and publish one batch of cities under the shared budget."""
     return refresh.city_batch_refresh(city_ids=city_ids, enqueued_at=enqueued_at).stored
+
+
+@shared_task(name="subscriptions.tasks.observations_prune_task")
+def observations_prune_task() -> int:
+    """Delete readings older than OBSERVATION_RETENTION_DAYS; unset keeps every reading."""
+    days = settings.OBSERVATION_RETENTION_DAYS
+    if not days:
+        return 0
+    return services.observations_prune(older_than_days=days)

@@ -6,10 +6,12 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from skywatch.errors import InvalidInput
 from subscriptions.models import City, Observation
 from subscriptions.services import observations_prune
+from subscriptions.tasks import observations_prune_task
 from tests.factories import CityFactory
 from tests.history.conftest import put_readings
 
@@ -50,3 +52,23 @@ def test_a_retention_under_a_day_is_refused(db, days):
 
 def test_every_reading_is_kept_by_default(settings):
     assert settings.OBSERVATION_RETENTION_DAYS is None
+
+
+def test_the_daily_task_prunes_by_the_setting(settings, oslo):
+    put_readings(oslo, [days_ago(10), days_ago(3)])
+    settings.OBSERVATION_RETENTION_DAYS = 7
+    assert observations_prune_task() == 1
+    assert Observation.objects.count() == 1
+
+
+def test_the_daily_task_keeps_everything_when_retention_is_unset(settings, oslo):
+    put_readings(oslo, [days_ago(4000)])
+    settings.OBSERVATION_RETENTION_DAYS = None
+    assert observations_prune_task() == 0
+    assert Observation.objects.count() == 1
+
+
+def test_a_migration_scheduled_the_retention_task_daily(db):
+    task = PeriodicTask.objects.get(task="subscriptions.tasks.observations_prune_task")
+    assert task.enabled
+    assert (task.crontab.minute, task.crontab.hour, task.crontab.day_of_week) == ("17", "3", "*")
