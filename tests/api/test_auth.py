@@ -216,3 +216,17 @@ def test_the_web_login_is_locked_out_too(client, alice, settings):
     )
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_behind_a_proxy_the_forwarded_address_is_the_one_locked(api, alice, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    for _ in range(5):
+        login(api, password="wrong", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    error_of(login(api, HTTP_X_FORWARDED_FOR="203.0.113.7"), status=429, code="locked_out")
+    assert login(api, HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 200
+
+
+def test_without_trusted_proxies_a_forged_forwarded_address_changes_nothing(api, alice):
+    for number in range(5):
+        login(api, password="wrong", HTTP_X_FORWARDED_FOR=f"203.0.113.{number}")
+    error_of(login(api, HTTP_X_FORWARDED_FOR="198.51.100.1"), status=429, code="locked_out")

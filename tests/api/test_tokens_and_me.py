@@ -101,9 +101,7 @@ def test_an_account_has_a_bounded_number_of_tokens(alice_api, alice, settings, m
     monkeypatch.setattr("skywatch.accounts.services.MAX_TOKENS_PER_ACCOUNT", 2)
     create_token(alice_api, "one")
     create_token(alice_api, "two")
-    error_of(
-        alice_api.post("/api/tokens", {"name": "three"}), status=400, code="invalid", field="name"
-    )
+    error_of(alice_api.post("/api/tokens", {"name": "three"}), status=403, code="quota_exceeded")
     assert ApiToken.objects.count() == 2
 
 

@@ -20,7 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from skywatch.accounts.models import ApiToken, User
 from skywatch.accounts.selectors import TOKEN_PREFIX, api_tokens_for, token_digest
 from skywatch.api.lockout import LOCKED_OUT_MESSAGE, lockout_seconds
-from skywatch.errors import InvalidInput, NotFound, SkywatchError
+from skywatch.errors import InvalidInput, NotFound, QuotaExceeded, SkywatchError
 
 MAX_TOKENS_PER_ACCOUNT = 100
 TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=1)
@@ -123,9 +123,8 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
         raise InvalidInput("A token name has at most 100 characters.", field="name")
     User.objects.select_for_update().filter(pk=user.pk).first()
     if api_tokens_for(user=user).count() >= MAX_TOKENS_PER_ACCOUNT:
-        raise InvalidInput(
-            f"An account has at most {MAX_TOKENS_PER_ACCOUNT} tokens; revoke one first.",
-            field="name",
+        raise QuotaExceeded(
+            f"An account has at most {MAX_TOKENS_PER_ACCOUNT} tokens; revoke one first."
         )
     prefix = secrets.token_hex(5)
     raw = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"

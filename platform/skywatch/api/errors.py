@@ -49,6 +49,13 @@ def _first_validation_error(detail, prefix: str = "") -> tuple[str | None, str]:
     return None, str(detail)
 
 
+def error_response(code: str, message: str, *, status: int) -> JsonResponse:
+    """The error format outside DRF views, serialised as compactly as DRF does it."""
+    return JsonResponse(
+        error_body(code, message), status=status, json_dumps_params={"separators": (",", ":")}
+    )
+
+
 def _detail_message(detail) -> str:
     """A DRF detail as one sentence; simplejwt nests it as {"detail": ..., "messages": [...]}."""
     if isinstance(detail, dict):
@@ -95,7 +102,7 @@ def api_exception_handler(exc, context) -> Response:
 @csrf_exempt
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Unknown paths under /api/ answer in the error format, not with an HTML page."""
-    return JsonResponse(error_body("not_found", "There is no such API endpoint."), status=404)
+    return error_response("not_found", "There is no such API endpoint.", status=404)
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -104,15 +111,13 @@ def _is_api(request: HttpRequest) -> bool:
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse(
-            error_body("invalid", "The request could not be understood."), status=400
-        )
+        return error_response("invalid", "The request could not be understood.", status=400)
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse(error_body("permission_denied", "You may not do this."), status=403)
+        return error_response("permission_denied", "You may not do this.", status=403)
     return defaults.permission_denied(request, exception)
 
 
@@ -124,8 +129,7 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse(
-            error_body("server_error", "Something went wrong on our side; please try again."),
-            status=500,
+        return error_response(
+            "server_error", "Something went wrong on our side; please try again.", status=500
         )
     return defaults.server_error(request)

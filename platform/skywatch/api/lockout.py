@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
+from rest_framework.throttling import BaseThrottle
 
-from skywatch.api.errors import error_body
+from skywatch.api.errors import error_response
 
 LOCKED_OUT_MESSAGE = "Too many failed logins for this account from your address; try again later."
 
 
 def lockout_seconds() -> int:
     return int(settings.AXES_COOLOFF_TIME.total_seconds())
+
+
+def client_address(request) -> str:
+    """The caller's address, trusting DJANGO_NUM_PROXIES proxies (as DRF's throttles do)."""
+    return BaseThrottle().get_ident(request)
 
 
 def lockout_username(request, credentials: dict | None) -> str | None:
@@ -28,7 +34,7 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
     if request.path.startswith("/api/"):
         if isinstance(original_response, HttpResponse) and original_response.status_code == 429:
             return original_response
-        response = JsonResponse(error_body("locked_out", LOCKED_OUT_MESSAGE), status=429)
+        response = error_response("locked_out", LOCKED_OUT_MESSAGE, status=429)
     else:
         response = HttpResponse(LOCKED_OUT_MESSAGE, status=429, content_type="text/plain")
     response["Retry-After"] = retry_after

@@ -118,7 +118,7 @@ class TokenListApi(APIView):
         tags=["tokens"],
         summary="Create a personal API token (sent as X-API-Token)",
         request=s.TokenNameSerializer,
-        responses={201: s.NewTokenSerializer, **errors(400)},
+        responses={201: s.NewTokenSerializer, **errors(400, 403)},
     )
     def post(self, request: Request) -> Response:
         data = valid(s.TokenNameSerializer, request)

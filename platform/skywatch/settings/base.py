@@ -179,6 +179,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "skywatch.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Proxies in front of the app whose X-Forwarded-For is trusted (1 behind an ingress).
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
 # Anonymous calls to /api/auth/* per client address; signed-in calls follow their plan's api_rate.
 API_AUTH_RATE = env("API_AUTH_RATE", default="30/minute")
@@ -199,6 +201,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_USERNAME_CALLABLE = "skywatch.api.lockout.lockout_username"
 AXES_LOCKOUT_CALLABLE = "skywatch.api.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "skywatch.api.lockout.client_address"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Skywatch API",
