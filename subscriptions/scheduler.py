@@ -59,7 +59,9 @@ class EmbeddedScheduler:
             if summary.skipped:
                 return False
             self.runs += 1
-            logger.info(
+            # An idle cycle (nobody follows anything) is not worth a line every few seconds.
+            logger.log(
+                logging.INFO if summary.cities else logging.DEBUG,
                 "Refreshed %d cities in %d calls (%d failed, %d deferred) in %.1fs",
                 summary.cities,
                 summary.calls,

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from skywatch.errors import SkywatchError
-from subscriptions.refresh import RefreshSummary, refresh_cities, refresh_followed_cities
+from subscriptions.models import City
+from subscriptions.refresh import refresh_cities, refresh_followed_cities
 from subscriptions.services import city_resolve
 from weather_provider import get_provider
 from weather_provider.limiter import provider_budget
@@ -30,6 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args, city: str | None = None, **options) -> None:
         provider = get_provider()
         self.stdout.write(f"Provider {provider.name}, budget {provider_budget(provider)}")
+        target = self._resolve(city) if city else None
         bar = tqdm(total=0, unit="city", file=sys.stderr, disable=options["verbosity"] == 0)
 
         def progress(done: int, total: int) -> None:
@@ -39,8 +41,8 @@ class Command(BaseCommand):
             bar.update(done)
 
         with bar:
-            if city:
-                summary = self._one_city(city, progress)
+            if target is not None:
+                summary = refresh_cities([target], progress=progress)
             else:
                 summary = refresh_followed_cities(progress=progress, everything=True)
         if summary.skipped:
@@ -54,7 +56,7 @@ class Command(BaseCommand):
         if summary.failures:
             raise CommandError("Some cities could not be refreshed: " + "; ".join(summary.errors))
 
-    def _one_city(self, name: str, progress) -> RefreshSummary:
+    def _resolve(self, name: str) -> City:
         try:
             city = city_resolve(query=name)
         except SkywatchError as exc:
@@ -64,4 +66,4 @@ class Command(BaseCommand):
             f"{city.label}: followed by {counted(followers, 'person', 'people')}"
             + ("" if followers else " (refreshed on request all the same)")
         )
-        return refresh_cities([city], progress=progress)
+        return city
