@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from unittest.mock import ANY
+
 import pytest
 from django.test import Client
 
@@ -145,3 +148,26 @@ def test_anonymous_auth_calls_are_throttled_per_address(api, settings):
     assert (
         api.post("/api/auth/refresh", {"refresh": "x"}, REMOTE_ADDR="10.9.9.9").status_code == 401
     )
+
+
+@pytest.mark.parametrize(
+    ("handler", "status", "code"),
+    [
+        ("bad_request", 400, "invalid"),
+        ("permission_denied", 403, "permission_denied"),
+        ("page_not_found", 404, "not_found"),
+        ("server_error", 500, "server_error"),
+    ],
+)
+def test_django_error_pages_keep_the_format_under_api_only(rf, handler, status, code):
+    from skywatch import urls
+
+    view = getattr(urls, f"handler{status}")
+    assert view.__name__ == handler
+    args = () if status == 500 else (Exception("boom"),)
+    response = view(rf.get("/api/me"), *args)
+    assert response.status_code == status
+    assert json.loads(response.content) == {"code": code, "message": ANY, "field": None}
+    page = view(rf.get("/dashboard/"), *args)
+    assert page.status_code == status
+    assert not page["Content-Type"].startswith("application/json")
