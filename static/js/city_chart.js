@@ -1,6 +1,8 @@
 // City charts: stored readings (or hourly/daily min-mean-max buckets) drawn with Chart.js, with
 // a table of the same points; on a live city page, readings pushed over /ws/weather/ are appended.
 
+import { openLive } from "./live.js";
+
 const { Chart } = window;
 
 const LABELS = {
@@ -306,45 +308,24 @@ class CityHistory {
   }
 }
 
-// --- Live updates (the logged-in owner's city page only) -----------------------------------
+// --- Live updates (the logged-in owner's city page only), over the one shared connection ----
 function listen(live) {
   const connection = document.getElementById("connection");
-  const setConnection = (state) => {
-    if (!connection) return;
-    connection.dataset.state = state;
-    connection.querySelector("span").textContent = state;
-  };
   if (!live.size) {
     connection?.remove();
     return;
   }
-  let attempts = 0;
-  const connect = () => {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/weather/`);
-    socket.addEventListener("message", (event) => {
-      const message = JSON.parse(event.data);
-      if (message.type === "snapshot") {
-        attempts = 0;
-        setConnection("live");
-      } else if (message.type === "weather") {
-        for (const update of message.updates) live.get(update.city_id)?.append(update.reading);
-      }
-    });
-    socket.addEventListener("close", (event) => {
-      if (event.code === 4401) {
-        setConnection("offline");
-        return;
-      }
-      setConnection("reconnecting");
-      // Exponential backoff with full jitter, capped at 30 s.
-      const delay = Math.random() * Math.min(30000, 1000 * 2 ** attempts);
-      attempts += 1;
-      setTimeout(connect, delay);
-    });
-  };
-  setConnection("reconnecting");
-  connect();
+  openLive({
+    onMessage(message) {
+      if (message.type !== "weather") return;
+      for (const update of message.updates) live.get(update.city_id)?.append(update.reading);
+    },
+    onState(state) {
+      if (!connection) return;
+      connection.dataset.state = state;
+      connection.querySelector("span").textContent = state;
+    },
+  });
 }
 
 function copyButtons() {

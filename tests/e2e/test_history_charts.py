@@ -32,7 +32,9 @@ def follow(page, name: str) -> int:
 def test_a_city_chart_grows_live_and_follows_the_range(page, server):
     sign_up(page, server, "e2e-history@example.com")
     city_id = follow(page, "Oslo")
-    page.goto(f"{server.url}/cities/{city_id}/")
+    # The card's title links to the city page.
+    page.locator(f'#cards [data-city-id="{city_id}"] a[href="/cities/{city_id}/"]').click()
+    expect(page).to_have_url(f"{server.url}/cities/{city_id}/")
     expect(page.get_by_test_id("city-title")).to_contain_text("Oslo")
     expect(page.locator("canvas")).to_have_count(3)
     page.wait_for_function(
