@@ -14,7 +14,8 @@ def follow(page, name: str):
     page.fill("#city-input", name)
     page.click("#add-button")
     card = page.locator("article.weather-card", has_text=name)
-    expect(card).to_be_visible()
+    # A fresh server loads its city list on the first search: allow for it.
+    expect(card).to_be_visible(timeout=30000)
     return card
 
 

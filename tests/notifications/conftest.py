@@ -22,14 +22,6 @@ def _fixture_scheme(token: str):
 
 
 @pytest.fixture(autouse=True)
-def _plans(db):
-    """Transactional tests flush the seeded plans away; put them back first."""
-    from billing.services import plans_ensure
-
-    plans_ensure()
-
-
-@pytest.fixture(autouse=True)
 def _no_persistent_connections(monkeypatch):
     """Consumers query from worker threads; their connections must not outlive the test."""
     from django.db import connection

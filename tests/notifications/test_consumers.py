@@ -16,7 +16,9 @@ from subscriptions.models import City, Subscription
 from subscriptions.services import subscription_create, subscription_delete
 from tests.factories import CityFactory, ObservationFactory, SubscriptionFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Serialized rollback: the flush after each test leaves no content types behind to collide with
+# the next test that restores the migrated data (and every test starts with the seeded plans).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 CLOSE_UNAUTHENTICATED = 4401
 

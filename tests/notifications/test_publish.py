@@ -29,7 +29,7 @@ async def next_message(layer, channel: str, timeout: float = 2) -> dict | None:
         return None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_a_user_named_twice_hears_the_event_once(channel_layer):
     channel = await channel_layer.new_channel()
     await channel_layer.group_add("user.5", channel)
