@@ -72,32 +72,35 @@ def test_start_up_names_every_missing_variable_at_once(tmp_path):
     assert "DJANGO_SECRET_KEY, DATABASE_URL must be set" in result.stderr
 
 
-def test_prod_logs_one_json_object_per_line(tmp_path):
-    script = "import logging; logging.getLogger('skywatch.test').warning('hello %s', 'json')"
+PROBE_SCRIPT = (
+    "import json, logging; from django.conf import settings as s\n"
+    "logging.getLogger('skywatch.test').warning('hello %s', 'json')\n"
+    "print(json.dumps({'proxy': s.SECURE_PROXY_SSL_HEADER, 'hsts': s.SECURE_HSTS_SECONDS,"
+    " 'cookies': [s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE],"
+    " 'csrf': s.CSRF_TRUSTED_ORIGINS, 'debug': s.DEBUG, 'first_middleware': s.MIDDLEWARE[0]}))"
+)
 
-    result = run_prod(tmp_path, "shell", "-c", script)
 
+@pytest.fixture(scope="module")
+def prod_shell(tmp_path_factory) -> subprocess.CompletedProcess:
+    """One prod process that logs a line and prints its security settings."""
+    result = run_prod(tmp_path_factory.mktemp("prod"), "shell", "-c", PROBE_SCRIPT)
     assert result.returncode == 0, result.stderr
-    record = json.loads(result.stderr.strip().splitlines()[-1])
+    return result
+
+
+def test_prod_logs_one_json_object_per_line(prod_shell):
+    record = json.loads(prod_shell.stderr.strip().splitlines()[-1])
+
     assert record["level"] == "WARNING"
     assert record["logger"] == "skywatch.test"
     assert record["message"] == "hello json"
     assert "time" in record
 
 
-def test_prod_settings_are_secure_behind_a_proxy(tmp_path):
-    script = (
-        "from django.conf import settings as s; import json; print(json.dumps({"
-        "'proxy': s.SECURE_PROXY_SSL_HEADER, 'hsts': s.SECURE_HSTS_SECONDS,"
-        "'cookies': [s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE],"
-        "'csrf': s.CSRF_TRUSTED_ORIGINS, 'debug': s.DEBUG,"
-        "'first_middleware': s.MIDDLEWARE[0]}))"
-    )
+def test_prod_settings_are_secure_behind_a_proxy(prod_shell):
+    values = json.loads(prod_shell.stdout.strip().splitlines()[-1])
 
-    result = run_prod(tmp_path, "shell", "-c", script)
-
-    assert result.returncode == 0, result.stderr
-    values = json.loads(result.stdout.strip().splitlines()[-1])
     assert values == {
         "proxy": ["HTTP_X_FORWARDED_PROTO", "https"],
         "hsts": 31536000,
