@@ -134,7 +134,7 @@ def test_over_the_limit_after_a_downgrade_no_new_city_is_allowed(bob):
 
 
 @pytest.mark.services
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_ten_parallel_adds_on_basic_leave_exactly_three():
     from tests.factories import UserFactory
 
