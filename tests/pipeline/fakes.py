@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import requests
 from limits import parse_many
@@ -50,7 +53,7 @@ class WindowCounter:
     budget: str
     calls: list[Call] = field(default_factory=list)
     refused: list[Call] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
     def receive(self, ids: list, weight: int) -> float | None:
         """Record a call; the seconds to wait when it breaks a window (a 429), else None."""
@@ -128,40 +131,74 @@ class LoopbackProvider(CountingProvider):
 
 
 class LoopbackWeather:
-    """A tiny weather API on 127.0.0.1 that counts calls per window and answers 429 when over."""
+    """A tiny weather API on 127.0.0.1 that counts calls per window and answers 429 when over;
+    it runs in its own process so that nothing in the test process delays what it sees."""
 
     def __init__(self, *, port: int, budget: str) -> None:
-        self.counter = WindowCounter(budget=budget)
-        self.pids: list[int] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                wait = outer.counter.receive(body["ids"], 1)
-                if wait is None:
-                    outer.pids.append(body["pid"])
-                    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-                    payload, status = json.dumps({"observed_at": now.isoformat()}), 200
-                else:
-                    payload, status = json.dumps({"error": "too many requests"}), 429
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Retry-After", str(wait or 0))
-                self.end_headers()
-                self.wfile.write(payload.encode())
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = port
+        self.budget = budget
         self.url = f"http://127.0.0.1:{port}/current"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> LoopbackWeather:
-        self.thread.start()
-        return self
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.pipeline.fakes", str(self.port), self.budget],
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.stats()
+                return self
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "the loopback weather API did not start"
+                time.sleep(0.1)
 
     def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def stats(self) -> dict:
+        """{"calls": [[at, ids, pid]…], "refused": [[at, ids, pid]…]} so far."""
+        return requests.get(self.url.replace("/current", "/stats"), timeout=5).json()
+
+
+def serve(port: int, budget: str) -> None:
+    counter = WindowCounter(budget=budget)
+    pids: list[int] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with counter.lock:
+                calls = [[c.at, c.ids, pid] for c, pid in zip(counter.calls, pids, strict=True)]
+                refused = [[c.at, c.ids] for c in counter.refused]
+            self.answer(200, {"calls": calls, "refused": refused})
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with counter.lock:
+                wait = counter.receive(body["ids"], 1)
+                if wait is None:
+                    pids.append(body["pid"])
+            if wait is None:
+                now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+                self.answer(200, {"observed_at": now.isoformat()})
+            else:
+                self.answer(429, {"error": "too many requests"}, retry_after=wait)
+
+        def answer(self, status: int, payload: dict, retry_after: float = 0) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Retry-After", str(retry_after))
+            self.end_headers()
+            self.wfile.write(json.dumps(payload).encode())
+
+        def log_message(self, *args) -> None:
+            pass
+
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), sys.argv[2])
