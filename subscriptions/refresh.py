@@ -242,12 +242,17 @@ def _refresh_batch(
     provider: WeatherProvider,
     summary: RefreshSummary,
     max_wait: float | None,
+    attempts: int | None,
 ) -> None:
     locations = [Location(city.pk, city.latitude, city.longitude) for city in batch]
     stats = CallStats()
     try:
         readings = provider_read(
-            provider=provider, locations=locations, max_wait=max_wait, stats=stats
+            provider=provider,
+            locations=locations,
+            max_wait=max_wait,
+            attempts=attempts,
+            stats=stats,
         )
     except BudgetSpent as exc:
         # Not a failure: the cities keep their place at the head of the queue for next cycle.
@@ -298,18 +303,30 @@ def refresh_cities(
     cities: Iterable[City],
     *,
     progress: Progress | None = None,
-    max_wait: float | None = None,
+    max_wait: float | None = API_MAX_WAIT_SECONDS,
+    attempts: int | None = 1,
     provider: WeatherProvider | None = None,
 ) -> RefreshSummary:
     """Read and store the given cities batch by batch under the shared budget, publishing each
-    stored batch; a batch that cannot get budget within `max_wait` is deferred, not failed."""
+    stored batch; a batch that cannot get budget within `max_wait` is deferred, not failed.
+
+    The defaults suit a caller that cannot wait (a request reading a new city): a moment for
+    budget, one attempt. The pipeline passes its own; `max_wait=None` waits as long as it takes
+    and `attempts=None` retries as configured.
+    """
     started = time.monotonic()
     provider = provider or get_provider()
     batch_size = batch_size_within(provider, budget_for(provider).windows)
     todo = list(cities.select_related("latest") if hasattr(cities, "select_related") else cities)
     summary = RefreshSummary(cities=len(todo))
     for batch in batched(todo, batch_size):
-        _refresh_batch(batch=batch, provider=provider, summary=summary, max_wait=max_wait)
+        _refresh_batch(
+            batch=batch,
+            provider=provider,
+            summary=summary,
+            max_wait=max_wait,
+            attempts=attempts,
+        )
         if progress:
             progress(len(batch), len(todo))
     summary.seconds = time.monotonic() - started
@@ -372,6 +389,7 @@ def refresh_followed_cities(
             progress=progress,
             provider=provider,
             max_wait=None if everything else cycle_max_wait(plan),
+            attempts=None,
         )
         if not cities:
             _mark_success()
@@ -445,7 +463,7 @@ def city_batch_refresh(*, city_ids: list[int], enqueued_at: str | None = None) -
             since = dt.datetime.fromisoformat(enqueued_at)
             cities = cities.exclude(last_refreshed_at__gte=since)
         max_wait = min(refresh_interval(), CYCLE_MAX_WAIT_SECONDS)
-        return refresh_cities(cities, max_wait=max_wait)
+        return refresh_cities(cities, max_wait=max_wait, attempts=None)
     finally:
         _batch_finished()
 

@@ -159,3 +159,19 @@ def test_a_batch_never_costs_more_than_the_smallest_window(counting):
     assert batch_size_within(counting, budget_windows("6000/minute")) == 1000
     counting.weight_per_location = False
     assert batch_size_within(counting, windows) == 1000
+
+
+def test_a_read_on_demand_defers_instead_of_waiting_for_a_spent_budget(use_provider, follow):
+    provider = use_provider("counting", budget="1/minute")
+    first, second = follow(2)
+    refresh.refresh_cities([first])
+    started = time.monotonic()
+
+    summary = refresh.refresh_cities([second])
+
+    assert time.monotonic() - started < 3
+    assert (summary.calls, summary.deferred, summary.failures) == (0, 1, 0)
+    second.refresh_from_db()
+    assert second.latest is None
+    assert not second.stale
+    assert provider.counter.cities == [first.pk]
