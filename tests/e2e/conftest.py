@@ -181,3 +181,5 @@ def sign_up(page, server: Server, email: str, password: str = "a long pass phras
     page.fill("input[name=password2]", password)
     page.click("form button[type=submit]")
     page.wait_for_url(f"{server.url}/dashboard/")
+    # The dashboard's module script is deferred: typing before it runs would go unheard.
+    page.wait_for_selector('#connection[data-state="live"]')
