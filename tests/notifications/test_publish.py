@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from channels.db import database_sync_to_async
@@ -47,8 +48,12 @@ def test_a_broken_channel_layer_never_breaks_the_write_it_reports(monkeypatch, c
 
     monkeypatch.setattr(publish, "get_channel_layer", BrokenLayer)
 
-    with caplog.at_level(logging.WARNING, logger="notifications.publish"):
-        notify_users([1, 2, 3], {"type": "plan.changed", "plan": {}})
+    # From a plain thread, as a worker or a sync view calls it (no event loop running there).
+    with (
+        caplog.at_level(logging.WARNING, logger="notifications.publish"),
+        ThreadPoolExecutor(1) as thread,
+    ):
+        thread.submit(notify_users, [1, 2, 3], {"type": "plan.changed", "plan": {}}).result()
 
     assert [r.levelname for r in caplog.records] == ["ERROR", "WARNING"]
     assert "3 of 3 notifications could not be sent" in caplog.records[-1].getMessage()
