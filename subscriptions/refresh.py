@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 
 from notifications.publish import publish_readings
 from skywatch.errors import ProviderUnavailable, Throttled
@@ -529,6 +529,14 @@ def city_refresh_now(*, city: City) -> Observation:
 # --- Status -------------------------------------------------------------------------------
 
 
+def circuit_open_seconds(provider: WeatherProvider) -> int | None:
+    """Seconds until the provider's circuit closes; None when Redis cannot say."""
+    try:
+        return math.ceil(breaker_for(provider.name).open_for())
+    except RedisError:
+        return None
+
+
 def refresh_status() -> dict:
     """What the scheduler last did and how often each city comes round, for /readyz and admin."""
     provider = get_provider()
@@ -543,6 +551,6 @@ def refresh_status() -> dict:
         "cities_per_cycle": plan.per_cycle,
         "provider": provider.name,
         "budget": provider_budget(provider),
-        "circuit_open_seconds": math.ceil(breaker_for(provider.name).open_for()),
+        "circuit_open_seconds": circuit_open_seconds(provider),
         "mode": "embedded" if settings.WEATHER_EMBEDDED_SCHEDULER else "celery",
     }

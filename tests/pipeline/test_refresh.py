@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 
 from subscriptions import refresh
 from subscriptions.models import City, Observation
@@ -149,3 +150,11 @@ def test_refresh_status_tells_the_configured_and_effective_interval(
     assert status["effective_interval_seconds"] == 120
     assert status["followed_cities"] == 2
     assert status["stretched"] is False
+
+
+def test_refresh_status_still_answers_when_redis_does_not(counting):
+    with override_settings(REDIS_URL="redis://127.0.0.1:8139/0"):  # nothing listens there
+        status = refresh.refresh_status()
+
+    assert status["circuit_open_seconds"] is None
+    assert status["interval_seconds"] > 0
