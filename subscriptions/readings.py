@@ -12,6 +12,23 @@ def celsius_to_fahrenheit(value: float) -> float:
     return value * 9 / 5 + 32
 
 
+# The observation fields reading_as_dict reads, for callers that fetch plain columns.
+READING_FIELDS = (
+    "observed_at",
+    "temperature",
+    "feels_like",
+    "humidity",
+    "clouds",
+    "wind_speed",
+    "wind_direction",
+    "precipitation_probability",
+    "pressure",
+    "condition",
+    "icon",
+    "provider",
+)
+
+
 def reading_as_dict(observation: Observation, *, units: str, stale: bool = False) -> dict:
     temperature, feels_like, wind_speed = (
         observation.temperature,
