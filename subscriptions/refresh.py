@@ -45,6 +45,10 @@ PERIODIC_TASK = "subscriptions.tasks.refresh_followed_cities_task"
 CYCLE_LOCK_SECONDS = 60
 # A batch waits at most this long for budget inside a scheduled cycle, then the next cycle has it.
 CYCLE_MAX_WAIT_SECONDS = 900
+# A cycle's batches stay pending while a batch task renews this lease. A worker killed with its
+# batches leaves them unacknowledged for the broker's visibility timeout (an hour): once no batch
+# has run for this long, the next cycle queues their cities again instead of waiting for them.
+PENDING_LEASE_SECONDS = 60
 # The API's "refresh now" waits this long for budget before answering 429.
 API_MAX_WAIT_SECONDS = 2.0
 NO_READING = "The weather provider returned no reading."
@@ -432,16 +436,55 @@ def _pending_batches() -> int:
     return int(client.get(PENDING_KEY) or 0)
 
 
-def _set_pending_batches(count: int, *, ttl: int) -> None:
+def pending_lease_seconds() -> float:
+    return getattr(settings, "WEATHER_PENDING_LEASE_SECONDS", PENDING_LEASE_SECONDS)
+
+
+def _set_pending_batches(count: int, *, ttl: float) -> None:
     client = shared_redis()
     if client is None:
         with _local_pending_lock:
             _local_pending.update(count=count, expires_at=time.monotonic() + ttl)
         return
     if count:
-        client.set(PENDING_KEY, count, ex=ttl)
+        client.set(PENDING_KEY, count, px=math.ceil(ttl * 1000))
     else:
         client.delete(PENDING_KEY)
+
+
+def _renew_pending(ttl: float) -> None:
+    """Extend the pending batches' lease (nothing when it has already lapsed)."""
+    client = shared_redis()
+    if client is None:
+        with _local_pending_lock:
+            now = time.monotonic()
+            if _local_pending["expires_at"] >= now:
+                _local_pending["expires_at"] = max(_local_pending["expires_at"], now + ttl)
+        return
+    client.pexpire(PENDING_KEY, math.ceil(ttl * 1000))
+
+
+def _keep_pending(ttl: float, stop: threading.Event) -> None:
+    while not stop.wait(ttl / 3):
+        try:
+            _renew_pending(ttl)
+        except RedisError:
+            logger.warning("Could not renew the pending batches' lease", exc_info=True)
+
+
+@contextmanager
+def pending_lease_kept() -> Iterator[None]:
+    """While a batch task runs, its cycle's batches stay pending for the next beat tick."""
+    ttl = pending_lease_seconds()
+    _renew_pending(ttl)
+    stop = threading.Event()
+    heartbeat = threading.Thread(target=_keep_pending, args=(ttl, stop), daemon=True)
+    heartbeat.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        heartbeat.join()
 
 
 def _batch_finished() -> None:
@@ -468,9 +511,7 @@ def refresh_fan_out(*, enqueue: Callable[[list[int], str], object]) -> int:
         provider = get_provider()
         cities, plan = cycle_cities(provider=provider)
         batches = list(batched([city.pk for city in cities], plan.batch_size))
-        # Forgotten after a few intervals, so batches lost with a dead worker block nothing.
-        ttl = max(60, 3 * max(plan.interval_seconds, plan.effective_interval_seconds))
-        _set_pending_batches(len(batches), ttl=ttl)
+        _set_pending_batches(len(batches), ttl=pending_lease_seconds())
         enqueued_at = timezone.now().isoformat()
         for city_ids in batches:
             enqueue(city_ids, enqueued_at)
@@ -484,12 +525,13 @@ def city_batch_refresh(*, city_ids: list[int], enqueued_at: str | None = None) -
     """One queued batch: the cities still followed and not refreshed since `enqueued_at`, so a
     duplicated or redelivered task calls nobody twice."""
     try:
-        cities = followed_cities().filter(pk__in=city_ids)
-        if enqueued_at:
-            since = dt.datetime.fromisoformat(enqueued_at)
-            cities = cities.exclude(last_refreshed_at__gte=since)
-        max_wait = min(refresh_interval(), CYCLE_MAX_WAIT_SECONDS)
-        return refresh_cities(cities, max_wait=max_wait, attempts=None)
+        with pending_lease_kept():
+            cities = followed_cities().filter(pk__in=city_ids)
+            if enqueued_at:
+                since = dt.datetime.fromisoformat(enqueued_at)
+                cities = cities.exclude(last_refreshed_at__gte=since)
+            max_wait = min(refresh_interval(), CYCLE_MAX_WAIT_SECONDS)
+            return refresh_cities(cities, max_wait=max_wait, attempts=None)
     finally:
         _batch_finished()
 

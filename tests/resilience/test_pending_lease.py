@@ -1,0 +1,71 @@
+"""Regression: batches lost with a killed worker hold the next cycle back only for a short lease.
+
+Before, they counted as pending for three intervals (15 minutes at the default), so after a
+worker was killed no city at all was refreshed for that long.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from subscriptions import refresh
+from tests.factories import CityFactory, SubscriptionFactory
+from weather_provider.limiter import shared_redis
+
+pytestmark = pytest.mark.django_db
+
+LEASE = 0.3
+
+
+def forget_pending() -> None:
+    client = shared_redis()
+    if client is not None:
+        client.delete(refresh.PENDING_KEY, refresh.CYCLE_LOCK_KEY)
+    refresh._local_pending.update(count=0, expires_at=0.0)
+
+
+@pytest.fixture
+def followed(settings):
+    settings.WEATHER_PENDING_LEASE_SECONDS = LEASE
+    forget_pending()
+    cities = CityFactory.create_batch(2)
+    for city in cities:
+        SubscriptionFactory(city=city)
+    yield cities
+    forget_pending()
+
+
+def fan_out(queued: list) -> int:
+    return refresh.refresh_fan_out(enqueue=lambda *task: queued.append(task))
+
+
+def test_batches_nobody_runs_stop_holding_the_next_cycle_back_after_the_lease(followed):
+    queued: list = []
+
+    assert fan_out(queued) == 1
+    assert fan_out(queued) == 0  # the batch is pending: its worker may still be on it
+    time.sleep(LEASE + 0.2)  # ...but no worker renewed its lease: it died with the batch
+
+    assert fan_out(queued) == 1
+    assert [task[0] for task in queued] == [[city.pk for city in followed]] * 2
+
+
+def test_a_running_batch_keeps_its_cycle_pending_past_the_lease(followed, monkeypatch):
+    queued: list = []
+    during: list = []
+
+    def slow_batch(cities, **kwargs):
+        time.sleep(3 * LEASE)
+        during.append(fan_out(queued))
+        return refresh.RefreshSummary()
+
+    monkeypatch.setattr(refresh, "refresh_cities", slow_batch)
+    fan_out(queued)
+    (city_ids, enqueued_at), *_ = queued
+
+    refresh.city_batch_refresh(city_ids=city_ids, enqueued_at=enqueued_at)
+
+    assert during == [0]
+    assert fan_out(queued) == 1  # finished: the next cycle goes at once
