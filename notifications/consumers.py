@@ -133,6 +133,12 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
     async def _error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})
 
+    async def resync(self, event: dict) -> None:
+        """The channel layer lost Redis for a while (notifications.layers): events may be missing,
+        so the page gets a fresh snapshot."""
+        if self.user is not None:
+            await self.send_json({"type": "snapshot", "subscriptions": await _snapshot(self.user)})
+
     async def _forward(self, event: dict) -> None:
         kind = event["type"]
         await self.send_json({"type": kind, **{name: event[name] for name in EVENT_FIELDS[kind]}})

@@ -97,7 +97,12 @@ REDIS_URL = env("REDIS_URL", default="")
 
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            # Forgiving: while Redis is down, rate limits fail open instead of failing requests.
+            "BACKEND": "skywatch.cache.ForgivingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     }
     # PubSub, not core, from bench/channel_layer_fanout.py (README, "Live updates"): one PUBLISH
     # per user instead of four round trips, and no per-process capacity (core's drops a batch
@@ -105,7 +110,8 @@ if REDIS_URL:
     # so there is no capacity or expiry to set: a socket not listening resyncs from its snapshot.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # channels-redis' PubSub layer, plus a snapshot resync of open sockets after an outage.
+            "BACKEND": "notifications.layers.RedisPubSubResyncLayer",
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
