@@ -284,10 +284,12 @@ function clearMessage() {
 async function follow(body) {
   clearMessage();
   hideSuggestions();
+  const typed = input.value;
   try {
     const subscription = await api("POST", "/api/subscriptions", body);
     upsertCard(subscription, { cue: true });
-    input.value = "";
+    // Keep whatever was typed meanwhile: the next city may already be on its way in.
+    if (input.value === typed) input.value = "";
   } catch (error) {
     if (error.code === "quota_exceeded") {
       showMessage(`${error.message} Premium follows up to 15 cities: ask your Skywatch administrator to upgrade your account.`, "warning");

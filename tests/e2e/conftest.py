@@ -137,7 +137,7 @@ def make_server(workdir: Path, **extra_env: str) -> Server:
     return server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory):
     instance = make_server(tmp_path_factory.mktemp("e2e-server"))
     instance.start()
@@ -145,8 +145,10 @@ def server(tmp_path_factory):
     instance.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    # Package scope: Playwright's sync API keeps an event loop in the main thread while it
+    # runs, which would break async_to_sync in every test collected after tests/e2e.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
