@@ -56,8 +56,9 @@ test: install-test chart-check
 chart-check: install-test
 	$(PY) -m tests.deploy.chart_check
 
+# Needs DATABASE_URL (PostgreSQL) and REDIS_URL; BENCH="fanout rest" runs some (docs/BENCHMARKS.md).
 bench: install-test
-	DJANGO_ENV=test $(PY) -m bench
+	DJANGO_ENV=test $(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .coverage htmlcov

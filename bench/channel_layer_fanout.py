@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
 import multiprocessing
 import os
 import statistics
@@ -223,10 +224,27 @@ def cleanup(url: str) -> None:
         client.delete(*keys[start : start + 1000])
 
 
+def measure(url: str, users: int, rounds: int) -> dict:
+    """Every layer's figures, online and offline, and the publish path from sync code."""
+    results: dict = {"users": users, "rounds": rounds, "layers": {}, "publish_path": {}}
+    for kind in LAYERS:
+        cleanup(url)
+        online = fanout_online(kind, url, users, rounds)
+        cleanup(url)  # the listener is gone; forget its group memberships
+        offline = fanout_offline(kind, url, users, rounds)
+        results["layers"][kind] = {"online": online, "offline": offline}
+    cleanup(url)
+    for kind in LAYERS:
+        results["publish_path"][kind] = publish_path(kind, url, users)
+    cleanup(url)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", help="also write the figures to this file (make bench)")
     args = parser.parse_args(argv)
     url = os.environ.get("REDIS_URL", "")
     if not url:
@@ -234,16 +252,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     count_round_trips()
     users, rounds = args.users, args.rounds
+    results = measure(url, users, rounds)
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(results, out)
     print(f"Channel layer fan-out: {users} users, one weather event each, median of {rounds}")
     print(
         f"{'layer':<9}{'tabs':<6}{'sent/s':>8}{'wall µs/u':>11}{'CPU µs/u':>10}"
         f"{'trips/u':>9}{'listener trips/u':>18}{'delivered':>12}{'all in':>9}"
     )
     for kind in LAYERS:
-        cleanup(url)
-        online = fanout_online(kind, url, users, rounds)
-        cleanup(url)  # the listener is gone; forget its group memberships
-        offline = fanout_offline(kind, url, users, rounds)
+        online, offline = results["layers"][kind]["online"], results["layers"][kind]["offline"]
         print(
             f"{kind:<9}{'open':<6}{online['per_second']:>8,.0f}{online['wall_us']:>11.0f}"
             f"{online['cpu_us']:>10.0f}{online['trips']:>9.1f}{online['listener_trips']:>18.1f}"
@@ -253,17 +272,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{kind:<9}{'none':<6}{offline['per_second']:>8,.0f}{offline['wall_us']:>11.0f}"
             f"{offline['cpu_us']:>10.0f}{offline['trips']:>9.1f}{'—':>18}{'—':>12}{'—':>9}"
         )
-    cleanup(url)
     print()
     print(f"Publish path from sync code (a worker), {users} users, nobody listening")
     print(f"{'layer':<9}{'async_to_sync per user':>24}{'one per batch':>16}{'trips/u':>10}")
     for kind in LAYERS:
-        path = publish_path(kind, url, users)
+        path = results["publish_path"][kind]
         print(
             f"{kind:<9}{path['each']['wall_us']:>19.0f} µs/u{path['batch']['wall_us']:>11.0f} µs/u"
             f"{path['each']['trips']:>6.1f} / {path['batch']['trips']:.1f}"
         )
-    cleanup(url)
     return 0
 
 

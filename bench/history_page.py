@@ -99,7 +99,7 @@ def explain(city, *, since: dt.datetime, bucket: str) -> list[str]:
     return query.explain(analyze=True).splitlines()
 
 
-def run(*, repeat: int, keep: bool) -> int:
+def run(*, repeat: int, keep: bool, json_path: str | None = None) -> int:
     from django.conf import settings
 
     if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
@@ -189,6 +189,9 @@ def run(*, repeat: int, keep: bool) -> int:
             ["365 d raw", "(baseline)", READINGS, READINGS, raw_ms, "-", len(raw_year()) / 1024]
         )
         load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        if json_path:
+            with open(json_path, "w") as out:
+                json.dump({"repeat": repeat, "max_points": MAX_POINTS, "rows": rows}, out)
         print_table(
             f"City page over a year of 5-minute readings (PostgreSQL, median of {repeat}; "
             f"at most {MAX_POINTS:,} points a page; load average {load})",
@@ -212,10 +215,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per figure")
     parser.add_argument("--keep", action="store_true", help="leave the loaded year in place")
+    parser.add_argument("--json", help="also write the figures to this file (make bench)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_ENV", "test")
     setup_django()
-    return run(repeat=args.repeat, keep=args.keep)
+    return run(repeat=args.repeat, keep=args.keep, json_path=args.json)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,366 @@
+"""Provider budget: one refresh cycle of 10,000 followed cities against a fake Open-Meteo.
+
+The fake (bench/fake_provider.py, its own process on loopback) enforces Open-Meteo's kind of
+budget scaled down in time, every location counted: 1,000 a second (the minute window) and
+10,000 a minute (the daily cap), answering 429 beyond it. 5,000 users follow 6 cities each,
+10,000 cities in all (each followed by 3 people on average). Skywatch runs one cycle with
+PROVIDER_RATE_LIMIT set to the same budget, in one process (the embedded scheduler and
+fetch_weather path) and as Celery's fan-out to two worker processes sharing the budget in
+Redis. The baseline is a naive client: the same 100 batches, two threads, no limiter, every
+429 retried at once.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from bench import world
+from bench.common import ROOT, free_port, server_env, stop, wait_for_port
+from bench.fake_provider import BUDGET_ENV, URL_ENV
+
+TITLE = "Provider budget: one cycle of 10,000 followed cities"
+BUDGET = "1000/second;10000/minute"
+USERS, CITIES, PER_USER = 5000, 10_000, 6
+NAIVE_THREADS = 2
+SAMPLE_SECONDS = 0.01
+WORKER_BOOT = (
+    "from weather_provider.registry import PROVIDERS;"
+    "PROVIDERS['open-meteo'] = 'bench.fake_provider.LoopbackOpenMeteo';"
+    "from celery.__main__ import main; main()"
+)
+
+
+def start_fake(port: int, *, budget: str, log: Path) -> subprocess.Popen:
+    """The fake provider in its own process."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.fake_provider:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=server_env(**{BUDGET_ENV: budget}),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port(port, process)
+    return process
+
+
+def use_fake_provider(url: str, budget: str):
+    """Point Skywatch's Open-Meteo provider at the fake, with `budget`; returns the provider."""
+    from django.conf import settings
+
+    from weather_provider.registry import PROVIDERS, get_provider, reset_providers
+
+    os.environ[URL_ENV] = url
+    PROVIDERS["open-meteo"] = "bench.fake_provider.LoopbackOpenMeteo"
+    settings.WEATHER_PROVIDER = "open-meteo"
+    settings.PROVIDER_RATE_LIMIT = budget
+    settings.WEATHER_REFRESH_SECONDS = 300
+    reset_providers()
+    return get_provider()
+
+
+def restore_provider() -> None:
+    from weather_provider.registry import PROVIDERS, reset_providers
+
+    PROVIDERS["open-meteo"] = "weather_provider.open_meteo.OpenMeteoProvider"
+    reset_providers()
+
+
+def reset_shared_state(provider, url: str) -> None:
+    """A clean slate on both sides: the fake forgets its calls, Skywatch its budget and locks."""
+    from django.core.cache import cache
+
+    from subscriptions import refresh
+    from weather_provider.breaker import breaker_for
+    from weather_provider.limiter import budget_for, shared_redis
+
+    requests.post(f"{url}/reset", timeout=10).raise_for_status()
+    budget_for(provider).reset()
+    breaker_for(provider.name).reset()
+    cache.delete_many([refresh.LAST_SUCCESS_KEY, refresh.LAST_CYCLE_KEY])
+    client = shared_redis()
+    if client is not None:
+        client.delete(refresh.CYCLE_LOCK_KEY, refresh.PENDING_KEY)
+
+
+def window_fill(accepted: list, seconds: float, limit: int) -> float:
+    """Mean share of the window in use, sampled from the first accepted call to the last."""
+    if not accepted:
+        return 0.0
+    times = [at for at, _ in accepted]
+    start, end = times[0], times[-1]
+    samples, total, used, low, high = 0, 0.0, 0, 0, 0
+    moment = start
+    while moment <= end + 1e-9:
+        while high < len(accepted) and accepted[high][0] <= moment:
+            used += accepted[high][1]
+            high += 1
+        while low < high and accepted[low][0] <= moment - seconds:
+            used -= accepted[low][1]
+            low += 1
+        total += used / limit
+        samples += 1
+        moment += SAMPLE_SECONDS
+    return total / samples
+
+
+def minimum_span(total: int, windows: list[dict]) -> float:
+    """The shortest time from the first call to the last that no window forbids."""
+    return max(w["seconds"] * (math.ceil(total / w["limit"]) - 1) for w in windows)
+
+
+def figures(stats: dict, *, seconds: float, batch: int, cities: int) -> dict:
+    """What the provider saw during one run, as the table and the JSON report it."""
+    accepted, refused, windows = stats["accepted"], stats["refused"], stats["windows"]
+    origin = min([a for a, _ in accepted] + [r for r, _, _ in refused], default=0.0)
+    by_label = {w["label"]: w for w in windows}
+    exceeded = {
+        (label, math.floor((at - origin) / by_label[label]["seconds"])) for at, _, label in refused
+    }
+    shortest = min(windows, key=lambda w: w["seconds"])
+    served = sum(w for _, w in accepted)
+    minimum = minimum_span(served, windows)
+    return {
+        "calls": len(accepted) + len(refused),
+        "minimum_calls": math.ceil(cities / batch),
+        "refused_429": len(refused),
+        "windows_exceeded": len(exceeded),
+        "locations_served": served,
+        "budget_used": window_fill(accepted, shortest["seconds"], shortest["limit"]),
+        "budget_window": shortest["label"],
+        "peak_cap_used": max(
+            (
+                window_fill_peak(accepted, w["seconds"]) / w["limit"]
+                for w in windows
+                if w is not shortest
+            ),
+            default=0.0,
+        ),
+        "seconds": seconds,
+        "minimum_seconds": minimum,
+        "provider_span": (accepted[-1][0] - accepted[0][0]) if accepted else 0.0,
+    }
+
+
+def window_fill_peak(accepted: list, seconds: float) -> int:
+    """The most any window of `seconds` ever held."""
+    peak, used, low = 0, 0, 0
+    for at, weight in accepted:
+        used += weight
+        while accepted[low][0] <= at - seconds:
+            used -= accepted[low][1]
+            low += 1
+        peak = max(peak, used)
+    return peak
+
+
+def run_in_process() -> tuple[float, object]:
+    """One cycle as the embedded scheduler runs it: refresh_followed_cities in this process."""
+    from subscriptions.refresh import refresh_followed_cities
+
+    started = time.monotonic()
+    summary = refresh_followed_cities()
+    return time.monotonic() - started, summary
+
+
+def start_workers(url: str, logs: list[Path]) -> list[subprocess.Popen]:
+    env = server_env(
+        WEATHER_PROVIDER="open-meteo",
+        PROVIDER_RATE_LIMIT=BUDGET,
+        WEATHER_REFRESH_SECONDS="300",
+        **{URL_ENV: url},
+    )
+    processes = []
+    for n, log in enumerate(logs, start=1):
+        log.write_text("")
+        processes.append(
+            subprocess.Popen(
+                [
+                    *(sys.executable, "-c", WORKER_BOOT, "-A", "skywatch", "worker"),
+                    *("--pool", "solo", "--loglevel", "INFO", "--without-gossip"),
+                    *("--without-mingle", "--without-heartbeat", "-n", f"bench{n}@%h"),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log.open("ab"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+    deadline = time.monotonic() + 120
+    while not all("ready." in log.read_text() for log in logs):
+        if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+            for process in processes:
+                stop(process)
+            raise RuntimeError("Celery workers did not start:\n" + logs[0].read_text()[-2000:])
+        time.sleep(0.2)
+    return processes
+
+
+def run_celery(url: str, logs: list[Path]) -> float:
+    """One cycle as beat drives it: the fan-out queues batches, two workers read them."""
+    from skywatch.celery import app as celery_app
+    from subscriptions.refresh import _pending_batches, refresh_fan_out
+    from subscriptions.tasks import city_batch_refresh_task
+
+    celery_app.control.purge()
+    started = time.monotonic()
+    queued = refresh_fan_out(
+        enqueue=lambda ids, at: city_batch_refresh_task.delay(ids, at),
+    )
+    deadline = started + 300
+    while _pending_batches() > 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{_pending_batches()} of {queued} batches still pending")
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def run_naive(provider, batches: list[list]) -> float:
+    """The baseline: the same batches from two threads, no limiter, 429s retried at once."""
+    from weather_provider.base import ProviderError
+
+    work: queue.Queue = queue.Queue()
+    for batch in batches:
+        work.put(batch)
+    deadline = time.monotonic() + 120
+
+    def worker() -> None:
+        while time.monotonic() < deadline:
+            try:
+                batch = work.get_nowait()
+            except queue.Empty:
+                return
+            while time.monotonic() < deadline:
+                try:
+                    provider.current(batch)
+                    break
+                except ProviderError:
+                    continue
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(NAIVE_THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - started
+
+
+def run(*, log_dir: Path, ports: list[int]) -> dict:
+    from subscriptions.models import City
+    from weather_provider.base import Location
+    from weather_provider.limiter import batch_size_within, budget_for
+
+    built = world.build(users=USERS, cities=CITIES, per_user=PER_USER)
+    port = ports[0] if ports else free_port()
+    fake = start_fake(port, budget=BUDGET, log=log_dir / "fake_provider.log")
+    url = f"http://127.0.0.1:{port}"
+    results: dict = {
+        "budget": BUDGET,
+        "users": USERS,
+        "cities": CITIES,
+        "subscriptions": built.subscriptions,
+        "runs": {},
+    }
+    workers: list[subprocess.Popen] = []
+    try:
+        provider = use_fake_provider(url, BUDGET)
+        batch = batch_size_within(provider, budget_for(provider).windows)
+        results["batch"] = batch
+
+        reset_shared_state(provider, url)
+        seconds, summary = run_in_process()
+        stats = requests.get(f"{url}/stats", timeout=30).json()
+        results["runs"]["skywatch_process"] = figures(
+            stats, seconds=seconds, batch=batch, cities=CITIES
+        ) | {"stored": summary.stored, "deferred": summary.deferred}
+
+        logs = [log_dir / f"worker{n}.log" for n in (1, 2)]
+        workers = start_workers(url, logs)
+        reset_shared_state(provider, url)
+        seconds = run_celery(url, logs)
+        stats = requests.get(f"{url}/stats", timeout=30).json()
+        fresh = City.objects.filter(pk__in=built.cities, stale=False).count()
+        results["runs"]["skywatch_celery"] = figures(
+            stats, seconds=seconds, batch=batch, cities=CITIES
+        ) | {"stored": fresh}
+        for process in workers:
+            stop(process)
+        workers = []
+
+        cities = list(City.objects.filter(pk__in=built.cities).order_by("pk"))
+        locations = [Location(c.pk, c.latitude, c.longitude) for c in cities]
+        batches = [locations[i : i + batch] for i in range(0, len(locations), batch)]
+        reset_shared_state(provider, url)
+        seconds = run_naive(provider, batches)
+        stats = requests.get(f"{url}/stats", timeout=30).json()
+        results["runs"]["naive"] = figures(stats, seconds=seconds, batch=batch, cities=CITIES)
+    finally:
+        for process in workers:
+            stop(process)
+        stop(fake)
+        restore_provider()
+        world.clear()
+    return results
+
+
+def table(results: dict) -> tuple[list[str], list[list]]:
+    """Columns and rows: each run, with its ratios to the minimum and to the naive baseline."""
+    naive = results["runs"]["naive"]
+    labels = {
+        "skywatch_process": "Skywatch, 1 process",
+        "skywatch_celery": "Skywatch, Celery, 2 workers",
+        "naive": "naive client (baseline)",
+    }
+    columns = [
+        "run",
+        "calls",
+        "min calls",
+        "429s",
+        "windows exceeded",
+        "budget used",
+        "cycle s",
+        "min s",
+        "cycle / min",
+        "429s vs naive",
+    ]
+    rows = []
+    for key, label in labels.items():
+        run = results["runs"].get(key)
+        if run is None:
+            continue
+        rows.append(
+            [
+                label,
+                run["calls"],
+                run["minimum_calls"],
+                run["refused_429"],
+                run["windows_exceeded"],
+                f"{run['budget_used']:.0%}",
+                run["seconds"],
+                run["minimum_seconds"],
+                run["seconds"] / run["minimum_seconds"] if run["minimum_seconds"] else "-",
+                f"{run['refused_429']}/{naive['refused_429']}",
+            ]
+        )
+    return columns, rows

@@ -1,0 +1,215 @@
+"""Connections: idle authenticated websockets held by one server process, and their memory.
+
+One uvicorn process serves Skywatch as `make run` does (per-message deflate off) with the
+Redis channel layer; clients in another process open sockets with a session cookie, as a
+browser does, and each waits for its snapshot. The server's resident memory is read before
+(after one warm-up socket) and after. The baseline is the same number of sockets held by a
+bare websocket ASGI app under the same uvicorn, with per-message deflate off and on.
+Connecting stops when the time allowed runs out: the figure says how far the box got.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import world
+from bench.clients import Client, ClientPool
+from bench.common import ROOT, free_port, server_env, start_uvicorn, stop, wait_for_port
+
+TITLE = "Connections: idle authenticated sockets held by one server process"
+USERS, CITIES, PER_USER = 10_000, 10_000, 15
+TARGET = 10_000
+CHUNK = 500
+# Connecting stops when this is spent (a loaded 2-core box connects a few hundred a second).
+CONNECT_SECONDS = 150.0
+SETTLE_SECONDS = 2.0
+
+
+async def bare_app(scope, receive, send) -> None:
+    """The least an ASGI websocket server can hold: accept, say hello, wait for the close."""
+    if scope["type"] == "lifespan":
+        while (message := await receive())["type"] != "lifespan.shutdown":
+            await send({"type": f"{message['type']}.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    if scope["type"] != "websocket":
+        return
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": '{"type": "snapshot", "subscriptions": []}'})
+    while (await receive())["type"] != "websocket.disconnect":
+        pass
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process, in KiB (Linux)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+@dataclass
+class Live:
+    """A Skywatch server with clients connected, kept for the fan-out benchmark."""
+
+    server: object
+    port: int
+    pool: ClientPool
+    world: world.World
+    connected: list[int] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/weather/"
+
+    def close(self) -> None:
+        self.pool.close()
+        stop(self.server)
+
+
+def clients_for(built: world.World) -> list[Client]:
+    """Every user's browser, in a fixed random order: who is online is spread over the ids."""
+    users = list(built.users)
+    random.Random(7).shuffle(users)
+    return [Client(user=u, session=built.sessions[u]) for u in users]
+
+
+def connect_until(
+    pool: ClientPool, url: str, clients: list[Client], *, seconds: float, compression=None
+) -> dict:
+    """Connect the clients chunk by chunk until all are in or the time is spent."""
+    started = time.monotonic()
+    connected, failed, errors = 0, 0, []
+    for start in range(0, len(clients), CHUNK):
+        if time.monotonic() - started > seconds:
+            break
+        result = pool.connect(url, clients[start : start + CHUNK], compression=compression)
+        connected += result["connected"]
+        failed += result["failed"]
+        errors += result["errors"]
+        if result["failed"] > result["connected"]:
+            break  # the box holds no more
+    return {
+        "connected": connected,
+        "failed": failed,
+        "seconds": time.monotonic() - started,
+        "errors": errors[:3],
+    }
+
+
+def measure(server, port: int, pool: ClientPool, clients: list[Client], *, compression, seconds):
+    """Server memory before and after connecting `clients` (after one warm-up socket)."""
+    url = f"ws://127.0.0.1:{port}/ws/weather/"
+    warm = pool.connect(url, clients[:1], compression=compression)
+    if warm["connected"] != 1:
+        raise RuntimeError(f"the warm-up socket failed: {warm['errors']}")
+    time.sleep(SETTLE_SECONDS)
+    before = rss_kib(server.pid)
+    result = connect_until(pool, url, clients[1:], seconds=seconds, compression=compression)
+    time.sleep(SETTLE_SECONDS)
+    after = rss_kib(server.pid)
+    held = pool.open_sockets()
+    sockets = max(1, held - 1)
+    return {
+        "sockets": held,
+        "failed": result["failed"],
+        "errors": result["errors"],
+        "connect_seconds": result["seconds"],
+        "connects_per_second": result["connected"] / result["seconds"] if result["seconds"] else 0,
+        "rss_before_mib": before / 1024,
+        "rss_after_mib": after / 1024,
+        "kib_per_socket": (after - before) / sockets,
+    }
+
+
+def start_bare(port: int, *, deflate: bool, log: Path):
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "uvicorn", "bench.connections:bare_app"),
+            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+            *("--no-access-log", "--ws-per-message-deflate", "true" if deflate else "false"),
+        ],
+        cwd=ROOT,
+        env=server_env(),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port(port, process)
+    return process
+
+
+def run(*, log_dir: Path, ports: list[int], keep: bool = False) -> dict:
+    """Skywatch first (as far as time allows), then the bare app with as many sockets."""
+    built = world.build(users=USERS, cities=CITIES, per_user=PER_USER, sessions=True)
+    port = ports[0] if ports else free_port()
+    clients = clients_for(built)[:TARGET]
+    results: dict = {"target": TARGET, "runs": {}}
+    server = start_uvicorn(port, server_env(), log=log_dir / "connections_server.log")
+    pool = ClientPool()
+    live = Live(server=server, port=port, pool=pool, world=built)
+    try:
+        results["runs"]["skywatch"] = measure(
+            server, port, pool, clients, compression=None, seconds=CONNECT_SECONDS
+        )
+        live.connected = [c.user for c in clients[: results["runs"]["skywatch"]["sockets"]]]
+        count = results["runs"]["skywatch"]["sockets"]
+        for deflate in (False, True):
+            bare_port = ports[1] if len(ports) > 1 else free_port()
+            bare = start_bare(bare_port, deflate=deflate, log=log_dir / "bare_ws.log")
+            bare_pool = ClientPool()
+            try:
+                results["runs"][f"bare_deflate_{'on' if deflate else 'off'}"] = measure(
+                    bare,
+                    bare_port,
+                    bare_pool,
+                    [Client(user=n) for n in range(count)],
+                    compression="deflate" if deflate else None,
+                    seconds=CONNECT_SECONDS,
+                )
+            finally:
+                bare_pool.close()
+                stop(bare)
+    except BaseException:
+        live.close()
+        raise
+    if keep:
+        results["live"] = live
+    else:
+        live.close()
+    return results
+
+
+def table(results: dict) -> tuple[list[str], list[list]]:
+    runs = results["runs"]
+    base = runs.get("bare_deflate_off")
+    labels = {
+        "skywatch": "Skywatch (session cookie, snapshot), deflate off",
+        "bare_deflate_off": "bare ASGI websocket app, deflate off (baseline)",
+        "bare_deflate_on": "bare ASGI websocket app, deflate on",
+    }
+    columns = ["server", "sockets", "failed", "connects/s", "RSS MiB", "KiB/socket", "vs bare"]
+    rows = []
+    for key, label in labels.items():
+        run = runs.get(key)
+        if run is None:
+            continue
+        ratio = run["kib_per_socket"] / base["kib_per_socket"] if base else None
+        rows.append(
+            [
+                label,
+                run["sockets"],
+                run["failed"],
+                run["connects_per_second"],
+                f"{run['rss_before_mib']:.0f} → {run['rss_after_mib']:.0f}",
+                run["kib_per_socket"],
+                f"{ratio:.2f}x" if ratio else "-",
+            ]
+        )
+    return columns, rows

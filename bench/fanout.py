@@ -1,0 +1,290 @@
+"""Fan-out: one refresh of every followed city, pushed to N open dashboards.
+
+10,000 users follow 15 cities each (10,000 cities, 150,000 subscriptions). N of them have a
+socket open to one uvicorn process on the Redis channel layer (clients in their own process,
+authenticated by session cookie). This process runs one refresh of every followed city through
+the real pipeline (the Open-Meteo provider reading a fake on loopback, no budget to wait for),
+so each batch of 100 cities is stored, committed and published to its followers. Latency runs
+from the moment a batch's readings are committed (the publish hook) to the arrival of the
+frame at the client; each frame is matched to its batch by its cities.
+
+The baseline replays the same messages with a bare channels-redis `group_send` loop to the
+same groups, batch by batch at the same moments, without the database or serialisation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import statistics
+import time
+from pathlib import Path
+
+from bench import world
+from bench.budget import reset_shared_state, restore_provider, start_fake, use_fake_provider
+from bench.clients import ClientPool
+from bench.common import free_port, server_env, start_uvicorn, stop
+from bench.connections import (
+    CITIES,
+    CONNECT_SECONDS,
+    PER_USER,
+    USERS,
+    Live,
+    clients_for,
+    connect_until,
+)
+
+TITLE = "Fan-out: one refresh of 10,000 cities to N open dashboards (15 cities each)"
+LEVELS = (1000, 10_000)
+GOAL_P99_MS = 500.0
+DRAIN_QUIET_SECONDS = 2.0
+DRAIN_MAX_SECONDS = 60.0
+READING = {
+    "observed_at": "2026-11-23T10:00:00Z",
+    "temperature": 7.4,
+    "feels_like": 5.1,
+    "humidity": 81,
+    "clouds": 75,
+    "wind_speed": 4.2,
+    "wind_direction": 250,
+    "precipitation_probability": 40,
+    "pressure": 1012,
+    "condition": "Light rain",
+    "icon": "rain",
+    "units": "metric",
+    "provider": "open-meteo",
+    "stale": False,
+}
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def drain(pool: ClientPool, expected: int) -> list:
+    """Frames until `expected` arrived or nothing more came for a while."""
+    frames: list = []
+    deadline = time.monotonic() + DRAIN_MAX_SECONDS
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        new = pool.frames()
+        if new:
+            frames += new
+            quiet_since = time.monotonic()
+        elif len(frames) >= expected or time.monotonic() - quiet_since > DRAIN_QUIET_SECONDS:
+            break
+        time.sleep(0.2)
+    return frames
+
+
+def score(frames: list, batches: list[tuple[float, list[int]]], follows: dict, online: set):
+    """Messages per user and batch, losses and latency from batch commit (or send) to frame."""
+    batch_of = {city: index for index, (_, cities) in enumerate(batches) for city in cities}
+    expected = set()
+    for index, (_, cities) in enumerate(batches):
+        members = set(cities)
+        for user in online:
+            if members.intersection(follows[user]):
+                expected.add((user, index))
+    per_pair: collections.Counter = collections.Counter()
+    latencies, mixed = [], 0
+    worst: dict[int, float] = {}
+    for user, arrived, cities in frames:
+        index = batch_of.get(cities[0]) if cities else None
+        if index is None:
+            continue
+        if any(batch_of.get(city) != index for city in cities):
+            mixed += 1
+        per_pair[(user, index)] += 1
+        latency = (arrived - batches[index][0]) * 1000
+        latencies.append(latency)
+        worst[index] = max(worst.get(index, 0.0), latency)
+    received = set(per_pair)
+    return {
+        "batches": len(batches),
+        "frames": len(frames),
+        "expected_messages": len(expected),
+        "missing": len(expected - received),
+        "unexpected": len(received - expected),
+        "messages_per_user_batch": (
+            sum(per_pair.values()) / len(per_pair) if per_pair else float("nan")
+        ),
+        "most_per_user_batch": max(per_pair.values(), default=0),
+        "frames_mixing_batches": mixed,
+        "p50_ms": percentile(latencies, 0.50),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies, default=float("nan")),
+        "worst_batch_ms": [round(worst.get(i, 0.0)) for i in range(len(batches))],
+    }
+
+
+def skywatch_refresh(pool: ClientPool, follows: dict, online: set, provider, fake_url: str):
+    """One refresh through the pipeline; returns its score and the batches as committed."""
+    import subscriptions.refresh as refresh_module
+
+    reset_shared_state(provider, fake_url)
+    original = refresh_module.publish_readings
+    batches: list[tuple[float, list[int]]] = []
+    publish_seconds: list[float] = []
+    sent: list[int] = []
+
+    def recording(city_ids):
+        ids = list(city_ids)
+        committed = time.time()
+        batches.append((committed, ids))
+        users = original(ids)
+        publish_seconds.append(time.time() - committed)
+        sent.append(users)
+        return users
+
+    pool.frames()
+    refresh_module.publish_readings = recording
+    started = time.monotonic()
+    try:
+        summary = refresh_module.refresh_followed_cities(everything=True)
+    finally:
+        refresh_module.publish_readings = original
+    seconds = time.monotonic() - started
+    expected = sum(1 for user in online for _ in follows[user])  # an upper bound
+    result = score(drain(pool, expected), batches, follows, online)
+    result |= {
+        "refresh_seconds": seconds,
+        "stored": summary.stored,
+        "messages_sent": sum(sent),
+        "publish_ms_per_batch": statistics.mean(publish_seconds) * 1000 if publish_seconds else 0,
+        "publish_us_per_message": sum(publish_seconds) / max(1, sum(sent)) * 1e6,
+    }
+    return result, batches
+
+
+def bare_replay(pool: ClientPool, batches: list, follows_by_city: dict, follows: dict, online):
+    """The baseline: the same groups get messages of the same shape at the same moments."""
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+    from django.conf import settings
+
+    from notifications.publish import user_group
+
+    plan = []
+    for _, cities in batches:
+        updates: dict[int, list] = collections.defaultdict(list)
+        for city in cities:
+            for user in follows_by_city.get(city, ()):
+                updates[user].append({"subscription_id": 0, "city_id": city, "reading": READING})
+        # In user order, as publish_readings sends them.
+        plan.append(
+            [
+                (user_group(u), {"type": "weather", "updates": items})
+                for u, items in sorted(updates.items())
+            ]
+        )
+    origin = batches[0][0] if batches else 0.0
+    offsets = [committed - origin for committed, _ in batches]
+    layer = RedisPubSubChannelLayer(hosts=[settings.REDIS_URL])
+    started: list[tuple[float, list[int]]] = []
+    pool.frames()
+
+    async def replay() -> int:
+        await layer.group_send("bench.warm-up", {"type": "weather", "updates": []})
+        begin = time.monotonic()
+        count = 0
+        for offset, messages, (_, cities) in zip(offsets, plan, batches, strict=True):
+            wait = begin + offset - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            started.append((time.time(), cities))
+            for group, event in messages:
+                await layer.group_send(group, event)
+                count += 1
+        await layer.flush()
+        return count
+
+    sent = asyncio.run(replay())
+    expected = sum(1 for user in online for _ in follows[user])
+    return score(drain(pool, expected), started, follows, online) | {"messages_sent": sent}
+
+
+def run(*, log_dir: Path, ports: list[int], live: Live | None = None) -> dict:
+    built = (
+        live.world
+        if live
+        else world.build(users=USERS, cities=CITIES, per_user=PER_USER, sessions=True)
+    )
+    fake_port = ports[-1] if ports else free_port()
+    fake = start_fake(fake_port, budget="", log=log_dir / "fake_provider.log")
+    fake_url = f"http://127.0.0.1:{fake_port}"
+    if live is None:
+        port = ports[0] if ports else free_port()
+        server = start_uvicorn(port, server_env(), log=log_dir / "fanout_server.log")
+        live = Live(server=server, port=port, pool=ClientPool(), world=built)
+    follows = built.follows
+    follows_by_city: dict[int, list[int]] = collections.defaultdict(list)
+    for user, cities in follows.items():
+        for city in cities:
+            follows_by_city[city].append(user)
+    results: dict = {"users": USERS, "cities": CITIES, "per_user": PER_USER, "levels": {}}
+    try:
+        provider = use_fake_provider(fake_url, "1000000/second")
+        clients = clients_for(built)
+        levels = sorted({*LEVELS, len(live.connected)}, reverse=bool(live.connected))
+        for level in levels:
+            if level < len(live.connected):
+                continue  # fewer sockets than held: measured at the held count instead
+            if level > len(live.connected):
+                more = connect_until(
+                    live.pool,
+                    live.url,
+                    clients[len(live.connected) : level],
+                    seconds=CONNECT_SECONDS,
+                )
+                live.connected = [
+                    c.user for c in clients[: len(live.connected) + more["connected"]]
+                ]
+            online = set(live.connected)
+            if not online or str(len(online)) in results["levels"]:
+                continue
+            skywatch, batches = skywatch_refresh(live.pool, follows, online, provider, fake_url)
+            baseline = bare_replay(live.pool, batches, follows_by_city, follows, online)
+            results["levels"][str(len(online))] = {"skywatch": skywatch, "baseline": baseline}
+    finally:
+        live.close()
+        stop(fake)
+        restore_provider()
+    return results
+
+
+def table(results: dict) -> tuple[list[str], list[list]]:
+    columns = [
+        "sockets",
+        "sender",
+        "msgs/user/batch",
+        "expected",
+        "missing",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "p99 vs bare",
+        "publish µs/msg",
+    ]
+    rows = []
+    for level, runs in sorted(results["levels"].items(), key=lambda item: int(item[0])):
+        base = runs["baseline"]
+        for key, label in (("skywatch", "Skywatch refresh"), ("baseline", "bare group_send")):
+            run = runs[key]
+            rows.append(
+                [
+                    int(level),
+                    label,
+                    run["messages_per_user_batch"],
+                    run["expected_messages"],
+                    run["missing"],
+                    run["p50_ms"],
+                    run["p99_ms"],
+                    run["max_ms"],
+                    f"{run['p99_ms'] / base['p99_ms']:.2f}x" if base["p99_ms"] else "-",
+                    run.get("publish_us_per_message", "-"),
+                ]
+            )
+    return columns, rows

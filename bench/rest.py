@@ -1,0 +1,190 @@
+"""REST: authenticated reads against a bare Django JSON view in the same server.
+
+One uvicorn process serves bench.urls (Skywatch plus /bench/bare, a view that only looks the
+session's user up and answers a small JSON). wrk drives it at a fixed concurrency, each
+request signed by the next of 100 users in turn: the bare view with a session cookie, the
+API with a personal X-API-Token. Every user follows 15 cities with a stored reading and has
+15 searches. The users are on the `bench` plan, whose API rate (a million a second) never
+throttles; the throttle's bookkeeping in Redis still runs on every API request, as it does in
+production. Query counts come from Django's test client in this process, for users following
+1 to 15 cities.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from bench import world
+from bench.common import free_port, server_env, start_uvicorn, stop
+
+TITLE = "REST: authenticated GETs against a bare Django JSON view in the same server"
+USERS, CITIES, PER_USER, SEARCHES = 100, 1500, 15, 15
+CONNECTIONS, THREADS, SECONDS, WARM_UP_SECONDS = 8, 1, 8, 2
+GOAL_SHARE = 0.6
+CITY_COUNTS = (1, 3, 5, 10, 15)
+ENDPOINTS = (
+    ("/bench/bare", "bare view (baseline), session", "session"),
+    ("/api/subscriptions", "GET /api/subscriptions, X-API-Token", "token"),
+    ("/api/history", "GET /api/history, X-API-Token", "token"),
+)
+
+WRK_SCRIPT = """
+local values = {}
+local header = "X-API-Token"
+local n = 0
+init = function(args)
+  header = args[1]
+  for line in io.lines(args[2]) do values[#values + 1] = line end
+end
+request = function()
+  n = n % #values + 1
+  return wrk.format("GET", nil, {[header] = values[n]})
+end
+done = function(summary, latency, requests)
+  io.write(string.format(
+    'WRK {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "max_us": %d, '
+    .. '"status_errors": %d, "connect_errors": %d, "read_errors": %d, "timeouts": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    latency.max, summary.errors.status, summary.errors.connect, summary.errors.read,
+    summary.errors.timeout))
+end
+"""
+
+
+def wrk_missing() -> bool:
+    return shutil.which("wrk") is None
+
+
+def wrk(url: str, *, header: str, values: list[str], seconds: int, scratch: Path) -> dict:
+    """One wrk run; its figures as a dict (requests per second, latency percentiles)."""
+    script = scratch / "report.lua"
+    script.write_text(WRK_SCRIPT)
+    values_file = scratch / "values.txt"
+    values_file.write_text("\n".join(values) + "\n")
+    command = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s"]
+    command += ["-s", str(script), url, "--", header, str(values_file)]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    line = next(line for line in output.splitlines() if line.startswith("WRK "))
+    figures = json.loads(line[4:])
+    figures["per_second"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    figures["errors"] = sum(
+        figures[k] for k in ("status_errors", "connect_errors", "read_errors", "timeouts")
+    )
+    return figures
+
+
+def query_counts(built: world.World) -> dict[str, dict[int, int]]:
+    """Queries each endpoint makes for users following 1 to 15 cities (with as many searches)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from skywatch.accounts.models import User
+    from subscriptions.models import SearchHistory, Subscription
+
+    counts: dict[str, dict[int, int]] = {path: {} for path, _, _ in ENDPOINTS}
+    users = User.objects.filter(pk__in=built.users[: len(CITY_COUNTS)]).order_by("pk")
+    for user, cities in zip(users, CITY_COUNTS, strict=True):
+        keep = built.follows[user.pk][:cities]
+        Subscription.objects.filter(user=user).exclude(city_id__in=keep).delete()
+        extra = SearchHistory.objects.filter(user=user).order_by("-timestamp")[cities:]
+        SearchHistory.objects.filter(pk__in=list(extra.values_list("pk", flat=True))).delete()
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.cookies["sessionid"] = built.sessions[user.pk]
+        for path, _, auth in ENDPOINTS:
+            headers = {"HTTP_X_API_TOKEN": built.tokens[user.pk]} if auth == "token" else {}
+            client.get(path, **headers)  # warm caches, as a running server has them
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(path, **headers)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path} answered {response.status_code}")
+            counts[path][cities] = len(queries.captured_queries)
+    return counts
+
+
+def run(*, log_dir: Path, ports: list[int]) -> dict:
+    built = world.build(
+        users=USERS,
+        cities=CITIES,
+        per_user=PER_USER,
+        sessions=True,
+        tokens=USERS,
+        searches=SEARCHES,
+    )
+    results: dict = {
+        "users": USERS,
+        "connections": CONNECTIONS,
+        "threads": THREADS,
+        "seconds": SECONDS,
+        "runs": {},
+    }
+    rest_users = built.users[len(CITY_COUNTS) :]
+    if wrk_missing():
+        results["wrk"] = "wrk is missing: apt-get install wrk (throughput skipped)"
+        print(results["wrk"])
+    else:
+        port = ports[0] if ports else free_port()
+        server = start_uvicorn(port, server_env(), log=log_dir / "rest_server.log")
+        try:
+            with tempfile.TemporaryDirectory(prefix="skywatch-wrk-") as scratch:
+                for path, _, auth in ENDPOINTS:
+                    if auth == "session":
+                        header, values = (
+                            "Cookie",
+                            [f"sessionid={built.sessions[u]}" for u in rest_users],
+                        )
+                    else:
+                        header, values = "X-API-Token", [built.tokens[u] for u in rest_users]
+                    url = f"http://127.0.0.1:{port}{path}"
+                    wrk(
+                        url,
+                        header=header,
+                        values=values,
+                        seconds=WARM_UP_SECONDS,
+                        scratch=Path(scratch),
+                    )
+                    results["runs"][path] = wrk(
+                        url, header=header, values=values, seconds=SECONDS, scratch=Path(scratch)
+                    )
+        finally:
+            stop(server)
+    results["queries"] = query_counts(built)
+    world.clear()
+    return results
+
+
+def table(results: dict) -> tuple[list[str], list[list]]:
+    base = results["runs"].get("/bench/bare")
+    counts = "/".join(str(n) for n in CITY_COUNTS)
+    columns = [
+        "endpoint",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "vs bare",
+        f"queries @{counts} cities",
+    ]
+    rows = []
+    for path, label, _ in ENDPOINTS:
+        run = results["runs"].get(path)
+        queries = "/".join(str(results["queries"][path][n]) for n in CITY_COUNTS)
+        if run is None:
+            rows.append([label, "-", "-", "-", "-", "-", queries])
+            continue
+        rows.append(
+            [
+                label,
+                run["per_second"],
+                run["p50_us"] / 1000,
+                run["p99_us"] / 1000,
+                run["errors"],
+                f"{run['per_second'] / base['per_second']:.0%}" if base else "-",
+                queries,
+            ]
+        )
+    return columns, rows
