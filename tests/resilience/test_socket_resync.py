@@ -46,8 +46,14 @@ async def test_after_redis_comes_back_every_socket_in_a_group_is_told_to_resync(
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-async def test_a_resync_event_makes_the_socket_send_a_fresh_snapshot(settings, client, alice):
+async def test_a_resync_event_makes_the_socket_send_a_fresh_snapshot(
+    settings, client, alice, monkeypatch
+):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The consumer queries from worker threads: their connections must not outlive the test.
+    from django.db import connection
+
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
     from asgiref.sync import sync_to_async
 
     from skywatch.routing import build_router
