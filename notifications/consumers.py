@@ -139,6 +139,14 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         if self.user is not None:
             await self.send_json({"type": "snapshot", "subscriptions": await _snapshot(self.user)})
 
+    async def dispatch(self, message) -> None:
+        # A published event is only forwarded: channels' dispatch would first hop to a thread to
+        # close stale database connections, the costliest step of a frame (bench/fanout.py).
+        if message.get("type") in EVENT_FIELDS:
+            await self._forward(message)
+            return
+        await super().dispatch(message)
+
     async def _forward(self, event: dict) -> None:
         kind = event["type"]
         await self.send_json({"type": kind, **{name: event[name] for name in EVENT_FIELDS[kind]}})
