@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import os
 import platform
@@ -350,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    call_command("ensure_plans", verbosity=0)
+    call_command("ensure_plans", verbosity=0, stdout=io.StringIO())
     info = machine()
     print(
         f"Skywatch benchmarks on {info['cores']} cores, {info['memory_mib']:,} MiB, "

@@ -79,6 +79,10 @@ class ClientPool:
     def open_sockets(self) -> int:
         return self._call("open")
 
+    def keep(self, count: int) -> list[int]:
+        """Close every socket but the first `count` opened; returns the users still online."""
+        return self._call("keep", count)
+
     def close(self) -> None:
         if self.process.is_alive():
             with contextlib.suppress(EOFError, OSError, TimeoutError):
@@ -137,7 +141,7 @@ async def _serve(conn) -> None:
             except BaseException:
                 await ws.close()
                 raise
-        sockets[id(ws)] = ws
+        sockets[id(ws)] = (client.user, ws)
         task = asyncio.create_task(hold(client.user, ws))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
@@ -173,6 +177,14 @@ async def _serve(conn) -> None:
                 conn.send(taken)
             elif command == "open":
                 conn.send(len(sockets))
+            elif command == "keep":
+                (count,) = args
+                held = list(sockets.values())
+                await asyncio.gather(
+                    *(ws.close() for _, ws in held[count:]), return_exceptions=True
+                )
+                await asyncio.sleep(1)
+                conn.send([user for user, _ in held[:count]])
             elif command == "close":
                 gate = asyncio.Semaphore(256)
 
@@ -181,7 +193,7 @@ async def _serve(conn) -> None:
                         await ws.close()
 
                 await asyncio.gather(
-                    *(close_one(ws) for ws in list(sockets.values())), return_exceptions=True
+                    *(close_one(ws) for _, ws in list(sockets.values())), return_exceptions=True
                 )
                 for task in list(tasks):
                     task.cancel()

@@ -23,6 +23,8 @@ from bench.common import ROOT, free_port, server_env, start_uvicorn, stop, wait_
 
 TITLE = "Connections: idle authenticated sockets held by one server process"
 USERS, CITIES, PER_USER = 10_000, 10_000, 15
+# Each user follows three regions of five neighbouring cities (bench/fanout.py explains why).
+REGION = 5
 TARGET = 10_000
 CHUNK = 500
 # Connecting stops when this is spent (a loaded 2-core box connects a few hundred a second).
@@ -147,7 +149,7 @@ def start_bare(port: int, *, deflate: bool, log: Path):
 
 def run(*, log_dir: Path, ports: list[int], keep: bool = False) -> dict:
     """Skywatch first (as far as time allows), then the bare app with as many sockets."""
-    built = world.build(users=USERS, cities=CITIES, per_user=PER_USER, sessions=True)
+    built = world.build(users=USERS, cities=CITIES, per_user=PER_USER, run=REGION, sessions=True)
     port = ports[0] if ports else free_port()
     clients = clients_for(built)[:TARGET]
     results: dict = {"target": TARGET, "runs": {}}

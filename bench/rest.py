@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 import tempfile
 from pathlib import Path
@@ -23,7 +24,10 @@ from bench.common import free_port, server_env, start_uvicorn, stop
 
 TITLE = "REST: authenticated GETs against a bare Django JSON view in the same server"
 USERS, CITIES, PER_USER, SEARCHES = 100, 1500, 15, 15
-CONNECTIONS, THREADS, SECONDS, WARM_UP_SECONDS = 8, 1, 8, 2
+CONNECTIONS, THREADS, WARM_UP_SECONDS = 8, 1, 2
+# Endpoints take turns, ROUNDS times SECONDS each, so that a change in the machine's load
+# (it is shared) weighs on every endpoint alike.
+ROUNDS, SECONDS = 3, 4
 GOAL_SHARE = 0.6
 CITY_COUNTS = (1, 3, 5, 10, 15)
 ENDPOINTS = (
@@ -77,6 +81,21 @@ def wrk(url: str, *, header: str, values: list[str], seconds: int, scratch: Path
     return figures
 
 
+def combined(runs: list[dict]) -> dict:
+    """Several rounds of one endpoint: requests over the whole time, median percentiles."""
+    requests = sum(run["requests"] for run in runs)
+    seconds = sum(run["duration_us"] for run in runs) / 1e6
+    return {
+        "requests": requests,
+        "per_second": requests / seconds,
+        "p50_us": statistics.median(run["p50_us"] for run in runs),
+        "p99_us": statistics.median(run["p99_us"] for run in runs),
+        "max_us": max(run["max_us"] for run in runs),
+        "errors": sum(run["errors"] for run in runs),
+        "rounds": runs,
+    }
+
+
 def query_counts(built: world.World) -> dict[str, dict[int, int]]:
     """Queries each endpoint makes for users following 1 to 15 cities (with as many searches)."""
     from django.db import connection
@@ -120,6 +139,7 @@ def run(*, log_dir: Path, ports: list[int]) -> dict:
         "connections": CONNECTIONS,
         "threads": THREADS,
         "seconds": SECONDS,
+        "rounds": ROUNDS,
         "runs": {},
     }
     rest_users = built.users[len(CITY_COUNTS) :]
@@ -131,14 +151,14 @@ def run(*, log_dir: Path, ports: list[int]) -> dict:
         server = start_uvicorn(port, server_env(), log=log_dir / "rest_server.log")
         try:
             with tempfile.TemporaryDirectory(prefix="skywatch-wrk-") as scratch:
+                signed = {}
                 for path, _, auth in ENDPOINTS:
                     if auth == "session":
-                        header, values = (
-                            "Cookie",
-                            [f"sessionid={built.sessions[u]}" for u in rest_users],
-                        )
+                        values = [f"sessionid={built.sessions[u]}" for u in rest_users]
+                        signed[path] = ("Cookie", values)
                     else:
-                        header, values = "X-API-Token", [built.tokens[u] for u in rest_users]
+                        signed[path] = ("X-API-Token", [built.tokens[u] for u in rest_users])
+                    header, values = signed[path]
                     url = f"http://127.0.0.1:{port}{path}"
                     wrk(
                         url,
@@ -147,9 +167,21 @@ def run(*, log_dir: Path, ports: list[int]) -> dict:
                         seconds=WARM_UP_SECONDS,
                         scratch=Path(scratch),
                     )
-                    results["runs"][path] = wrk(
-                        url, header=header, values=values, seconds=SECONDS, scratch=Path(scratch)
-                    )
+                rounds: dict[str, list[dict]] = {path: [] for path, _, _ in ENDPOINTS}
+                for _ in range(ROUNDS):
+                    for path, _, _ in ENDPOINTS:
+                        header, values = signed[path]
+                        url = f"http://127.0.0.1:{port}{path}"
+                        rounds[path].append(
+                            wrk(
+                                url,
+                                header=header,
+                                values=values,
+                                seconds=SECONDS,
+                                scratch=Path(scratch),
+                            )
+                        )
+                results["runs"] = {path: combined(runs) for path, runs in rounds.items()}
         finally:
             stop(server)
     results["queries"] = query_counts(built)

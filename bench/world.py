@@ -2,8 +2,8 @@
 
 Users are `bench-<n>@bench.invalid` on the plan `bench` (15 cities, an API rate of a million
 a second so that plan throttling never refuses a benchmark request); cities are "Bench <n>" in
-country ZZ. User n follows `cities ÷ users` neighbouring cities of its own (so that every city
-is followed) plus random others up to `per_user`, the same every run.
+country ZZ. User n follows `cities ÷ users` (or `run`) neighbouring cities of its own, so that every
+city is followed, plus random runs of `run` neighbours up to `per_user`, the same every run.
 """
 
 from __future__ import annotations
@@ -56,19 +56,23 @@ def plan_ensure() -> None:
     )
 
 
-def follow_pattern(*, users: int, cities: int, per_user: int, seed: int = 1) -> list[list[int]]:
-    """City indexes for each user: its own neighbours, then random others, no repeats."""
+def follow_pattern(
+    *, users: int, cities: int, per_user: int, run: int = 1, seed: int = 1
+) -> list[list[int]]:
+    """City indexes for each user: its own neighbours, then random runs of `run` neighbouring
+    cities (a region), no repeats."""
     own = max(1, cities // users)
     rng = random.Random(seed)
     pattern = []
     for user in range(users):
-        chosen = [(user * own + i) % cities for i in range(own)][:per_user]
+        chosen = [(user * own + i) % cities for i in range(max(own, run))][:per_user]
         taken = set(chosen)
         while len(chosen) < min(per_user, cities):
-            city = rng.randrange(cities)
-            if city not in taken:
-                taken.add(city)
-                chosen.append(city)
+            start = rng.randrange(cities)
+            for city in ((start + i) % cities for i in range(run)):
+                if city not in taken and len(chosen) < per_user:
+                    taken.add(city)
+                    chosen.append(city)
         pattern.append(chosen)
     return pattern
 
@@ -78,6 +82,7 @@ def build(
     users: int,
     cities: int,
     per_user: int,
+    run: int = 1,
     sessions: bool = False,
     tokens: int = 0,
     searches: int = 0,
@@ -144,7 +149,7 @@ def build(
             .only("pk", "password")
         )
         world.users = [user.pk for user in user_rows]
-        pattern = follow_pattern(users=users, cities=cities, per_user=per_user)
+        pattern = follow_pattern(users=users, cities=cities, per_user=per_user, run=run)
         world.follows = {
             user_pk: [world.cities[index] for index in pattern[n]]
             for n, user_pk in enumerate(world.users)
