@@ -71,6 +71,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_cpu(pid: int, since: float, frames: int) -> float:
+    """The server's CPU time per frame delivered since `since` (keep-alive pings included)."""
+    return (cpu_seconds(pid) - since) / max(1, frames) * 1e6
+
+
 def settle(pid: int) -> None:
     """Wait until the server is nearly idle (keep-alive pings aside): nothing queued from before."""
     deadline = time.monotonic() + SETTLE_MAX_SECONDS
@@ -275,10 +280,15 @@ def run(*, log_dir: Path, ports: list[int], live: Live | None = None) -> dict:
             online = set(live.connected)
             if not online or str(len(online)) in results["levels"]:
                 continue
-            settle(live.server.pid)
+            pid = live.server.pid
+            settle(pid)
+            spent = cpu_seconds(pid)
             skywatch, batches = skywatch_refresh(live.pool, follows, online, provider, fake_url)
-            settle(live.server.pid)
+            skywatch["server_cpu_us_per_frame"] = server_cpu(pid, spent, skywatch["frames"])
+            settle(pid)
+            spent = cpu_seconds(pid)
             baseline = bare_replay(live.pool, batches, follows_by_city, follows, online)
+            baseline["server_cpu_us_per_frame"] = server_cpu(pid, spent, baseline["frames"])
             results["levels"][str(len(online))] = {"skywatch": skywatch, "baseline": baseline}
     finally:
         live.close()
@@ -299,6 +309,7 @@ def table(results: dict) -> tuple[list[str], list[list]]:
         "max ms",
         "p99 vs bare",
         "publish µs/msg",
+        "server CPU µs/frame",
     ]
     rows = []
     for level, runs in sorted(results["levels"].items(), key=lambda item: int(item[0])):
@@ -317,6 +328,7 @@ def table(results: dict) -> tuple[list[str], list[list]]:
                     run["max_ms"],
                     f"{run['p99_ms'] / base['p99_ms']:.2f}x" if base["p99_ms"] else "-",
                     run.get("publish_us_per_message", "-"),
+                    run.get("server_cpu_us_per_frame", "-"),
                 ]
             )
     return columns, rows
