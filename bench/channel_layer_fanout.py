@@ -28,26 +28,14 @@ import redis
 from asgiref.sync import async_to_sync
 from redis.asyncio.connection import AbstractConnection
 
+# Run as a script, so the project root is put on the path for the shared bench modules.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench.common import READING
+
 # channels_redis' default capacity (100), core sized for a 10,000-user burst, and PubSub.
 LAYERS = ("core", "core-10k", "pubsub")
 PREFIX = "skywatch-bench"
 # A realistic `weather` event: three cities with a full reading each (about 1.3 KB).
-READING = {
-    "observed_at": "2026-11-23T10:00:00Z",
-    "temperature": 7.4,
-    "feels_like": 5.1,
-    "humidity": 81,
-    "clouds": 75,
-    "wind_speed": 4.2,
-    "wind_direction": 250,
-    "precipitation_probability": 40,
-    "pressure": 1012,
-    "condition": "Light rain",
-    "icon": "rain",
-    "units": "metric",
-    "provider": "open-meteo",
-    "stale": False,
-}
 EVENT = {
     "type": "weather",
     "updates": [{"subscription_id": n, "city_id": n, "reading": READING} for n in range(1, 4)],

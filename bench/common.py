@@ -11,6 +11,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# A full reading as the websocket carries it (CONTRACT.md), for benchmarks that send events.
+READING = {
+    "observed_at": "2026-11-23T10:00:00Z",
+    "temperature": 7.4,
+    "feels_like": 5.1,
+    "humidity": 81,
+    "clouds": 75,
+    "wind_speed": 4.2,
+    "wind_direction": 250,
+    "precipitation_probability": 40,
+    "pressure": 1012,
+    "condition": "Light rain",
+    "icon": "rain",
+    "units": "metric",
+    "provider": "open-meteo",
+    "stale": False,
+}
+
 
 def setup_django(database_url: str | None = None) -> None:
     if database_url:

@@ -28,7 +28,7 @@ from pathlib import Path
 from bench import world
 from bench.budget import reset_shared_state, restore_provider, start_fake, use_fake_provider
 from bench.clients import ClientPool
-from bench.common import free_port, server_env, start_uvicorn, stop
+from bench.common import READING, free_port, server_env, start_uvicorn, stop
 from bench.connections import (
     CITIES,
     CONNECT_SECONDS,
@@ -47,22 +47,6 @@ DRAIN_QUIET_SECONDS = 5.0
 # Before each measurement the server's CPU must fall under this share of a core (or time out).
 SETTLE_CPU_SHARE, SETTLE_MAX_SECONDS = 0.25, 30.0
 DRAIN_MAX_SECONDS = 90.0
-READING = {
-    "observed_at": "2026-11-23T10:00:00Z",
-    "temperature": 7.4,
-    "feels_like": 5.1,
-    "humidity": 81,
-    "clouds": 75,
-    "wind_speed": 4.2,
-    "wind_direction": 250,
-    "precipitation_probability": 40,
-    "pressure": 1012,
-    "condition": "Light rain",
-    "icon": "rain",
-    "units": "metric",
-    "provider": "open-meteo",
-    "stale": False,
-}
 
 
 def cpu_seconds(pid: int) -> float:

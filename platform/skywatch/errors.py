@@ -54,3 +54,19 @@ class Throttled(SkywatchError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class AuthenticationFailed(SkywatchError):
+    code = "authentication_failed"
+    status_code = 401
+
+
+class LockedOut(SkywatchError):
+    """Too many failed logins for this account from this address; `retry_after` in seconds."""
+
+    code = "locked_out"
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

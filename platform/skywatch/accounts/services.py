@@ -20,26 +20,16 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from skywatch.accounts.models import ApiToken, User
 from skywatch.accounts.selectors import TOKEN_PREFIX, api_tokens_for, token_digest
 from skywatch.api.lockout import LOCKED_OUT_MESSAGE, lockout_seconds
-from skywatch.errors import InvalidInput, NotFound, QuotaExceeded, SkywatchError
+from skywatch.errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    LockedOut,
+    NotFound,
+    QuotaExceeded,
+)
 
 MAX_TOKENS_PER_ACCOUNT = 100
 TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=1)
-
-
-class AuthenticationFailed(SkywatchError):
-    code = "authentication_failed"
-    status_code = 401
-
-
-class LockedOut(SkywatchError):
-    """Too many failed logins for this account from this address; `retry_after` in seconds."""
-
-    code = "locked_out"
-    status_code = 429
-
-    def __init__(self, message: str = LOCKED_OUT_MESSAGE, *, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 def jwt_pair(*, user: User) -> dict:
@@ -85,7 +75,7 @@ def user_login(*, request: HttpRequest, email: str, password: str) -> User:
     """The account behind an e-mail and password, through the lockout-watching backends."""
     user = authenticate(request, email=email.strip().lower(), password=password)
     if getattr(request, "axes_locked_out", False):
-        raise LockedOut(retry_after=lockout_seconds())
+        raise LockedOut(LOCKED_OUT_MESSAGE, retry_after=lockout_seconds())
     if user is None or not user.is_active:
         raise AuthenticationFailed("The e-mail address or the password is wrong.")
     # Records the login (last_login) and clears the account's failed attempts.
