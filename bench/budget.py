@@ -88,19 +88,10 @@ def restore_provider() -> None:
 
 def reset_shared_state(provider, url: str) -> None:
     """A clean slate on both sides: the fake forgets its calls, Skywatch its budget and locks."""
-    from django.core.cache import cache
-
-    from subscriptions import refresh
-    from weather_provider.breaker import breaker_for
-    from weather_provider.limiter import budget_for, shared_redis
+    from tests.support import refresh_state_reset
 
     requests.post(f"{url}/reset", timeout=10).raise_for_status()
-    budget_for(provider).reset()
-    breaker_for(provider.name).reset()
-    cache.delete_many([refresh.LAST_SUCCESS_KEY, refresh.LAST_CYCLE_KEY])
-    client = shared_redis()
-    if client is not None:
-        client.delete(refresh.CYCLE_LOCK_KEY, refresh.PENDING_KEY)
+    refresh_state_reset(provider)
 
 
 def window_fill(accepted: list, seconds: float, limit: int) -> float:
@@ -219,7 +210,8 @@ def start_workers(url: str, logs: list[Path]) -> list[subprocess.Popen]:
 def run_celery(url: str, logs: list[Path]) -> float:
     """One cycle as beat drives it: the fan-out queues batches, two workers read them."""
     from skywatch.celery import app as celery_app
-    from subscriptions.refresh import _pending_batches, refresh_fan_out
+    from subscriptions.coordination import pending_batches
+    from subscriptions.refresh import refresh_fan_out
     from subscriptions.tasks import city_batch_refresh_task
 
     celery_app.control.purge()
@@ -228,9 +220,9 @@ def run_celery(url: str, logs: list[Path]) -> float:
         enqueue=lambda ids, at: city_batch_refresh_task.delay(ids, at),
     )
     deadline = started + 300
-    while _pending_batches() > 0:
+    while pending_batches() > 0:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{_pending_batches()} of {queued} batches still pending")
+            raise RuntimeError(f"{pending_batches()} of {queued} batches still pending")
         time.sleep(0.02)
     return time.monotonic() - started
 

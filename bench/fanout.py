@@ -144,7 +144,7 @@ def skywatch_refresh(pool: ClientPool, follows: dict, online: set, provider, fak
     import subscriptions.refresh as refresh_module
 
     reset_shared_state(provider, fake_url)
-    original = refresh_module.publish_readings
+    original = refresh_module.readings_publish
     batches: list[tuple[float, list[int]]] = []
     publish_seconds: list[float] = []
     sent: list[int] = []
@@ -159,12 +159,12 @@ def skywatch_refresh(pool: ClientPool, follows: dict, online: set, provider, fak
         return users
 
     pool.frames()
-    refresh_module.publish_readings = recording
+    refresh_module.readings_publish = recording
     started = time.monotonic()
     try:
         summary = refresh_module.refresh_followed_cities(everything=True)
     finally:
-        refresh_module.publish_readings = original
+        refresh_module.readings_publish = original
     seconds = time.monotonic() - started
     expected = sum(1 for user in online for _ in follows[user])  # an upper bound
     result = score(drain(pool, expected), batches, follows, online)
@@ -183,7 +183,7 @@ def bare_replay(pool: ClientPool, batches: list, follows_by_city: dict, follows:
     from channels_redis.pubsub import RedisPubSubChannelLayer
     from django.conf import settings
 
-    from notifications.publish import user_group
+    from skywatch.events import user_group
 
     plan = []
     for _, cities in batches:
@@ -191,7 +191,7 @@ def bare_replay(pool: ClientPool, batches: list, follows_by_city: dict, follows:
         for city in cities:
             for user in follows_by_city.get(city, ()):
                 updates[user].append({"subscription_id": 0, "city_id": city, "reading": READING})
-        # In user order, as publish_readings sends them.
+        # In user order, as readings_publish sends them.
         plan.append(
             [
                 (user_group(u), {"type": "weather", "updates": items})

@@ -111,8 +111,9 @@ def run(*, repeat: int, keep: bool, json_path: str | None = None) -> int:
     from django.utils import timezone
 
     from skywatch.accounts.models import User
-    from subscriptions.history import MAX_POINTS, HistoryRange, city_histories
+    from subscriptions.history import MAX_POINTS, city_histories
     from subscriptions.models import City, Observation, Subscription
+    from subscriptions.ranges import HistoryRange
 
     setup_test_environment()
     call_command("migrate", verbosity=0)

@@ -20,3 +20,7 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def as_dict(self) -> dict:
+        """The plan as the API and the pages show it."""
+        return {"slug": self.slug, "name": self.name, "city_limit": self.city_limit}

@@ -11,7 +11,3 @@ def plan_list() -> list[Plan]:
 
 def plan_get(*, slug: str) -> Plan | None:
     return Plan.objects.filter(slug=slug).first()
-
-
-def plan_as_dict(plan: Plan) -> dict:
-    return {"slug": plan.slug, "name": plan.name, "city_limit": plan.city_limit}

@@ -9,7 +9,8 @@ from django.db import transaction
 
 from billing.models import Plan
 from billing.plans import DEFAULT_PLANS
-from billing.selectors import plan_as_dict
+from billing.signals import plan_changed
+from skywatch.events import notify_users_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -23,23 +24,14 @@ def plans_ensure() -> list[Plan]:
 
 @transaction.atomic
 def plan_change(*, user, plan: Plan) -> bool:
-    """Move an account to `plan`, pause or resume subscriptions to fit, and tell its tabs."""
-    from notifications.publish import notify_users
-    from subscriptions.services import subscriptions_fit_plan
-
+    """Move an account to `plan` and tell its tabs; `plan_changed` lets the apps above refit."""
     locked = get_user_model().objects.select_for_update().get(pk=user.pk)
     if locked.plan_id == plan.slug:
         return False
     locked.plan = plan
     locked.save(update_fields=["plan"])
     user.plan = plan
-    changed = subscriptions_fit_plan(user=locked)
     logger.info("Plan of user %s changed to %s", locked.pk, plan.slug)
-    event = {"type": "plan.changed", "plan": plan_as_dict(plan)}
-    transaction.on_commit(lambda: notify_users([locked.pk], event))
-    if changed:
-        from subscriptions.selectors import subscription_list_as_dicts
-
-        snapshot = {"type": "snapshot", "subscriptions": subscription_list_as_dicts(user=locked)}
-        transaction.on_commit(lambda: notify_users([locked.pk], snapshot))
+    notify_users_on_commit([locked.pk], {"type": "plan.changed", "plan": plan.as_dict()})
+    plan_changed.send(sender=Plan, user=locked)
     return True

@@ -8,7 +8,9 @@ import contextlib
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from notifications.publish import user_group
+from notifications.auth import user_for_token
+from skywatch.events import user_group
+from subscriptions.events import snapshot_event
 
 # Module constants so tests can shrink them.
 AUTH_TIMEOUT_SECONDS = 10.0
@@ -27,18 +29,12 @@ EVENT_FIELDS = {
 
 
 @database_sync_to_async
-def _snapshot(user) -> list[dict]:
-    from subscriptions.selectors import subscription_list_as_dicts
-
+def _snapshot(user) -> dict:
     user.refresh_from_db(fields=["units"])
-    return subscription_list_as_dicts(user=user)
+    return snapshot_event(user=user)
 
 
-@database_sync_to_async
-def _user_for_token(token) -> object | None:
-    from notifications.auth import user_for_token
-
-    return user_for_token(token)
+_user_for_token = database_sync_to_async(user_for_token)
 
 
 class WeatherConsumer(AsyncJsonWebsocketConsumer):
@@ -75,7 +71,7 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         self.group = user_group(user.pk)
         # Join before reading the snapshot, so nothing published in between is missed.
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.send_json({"type": "snapshot", "subscriptions": await _snapshot(user)})
+        await self.send_json(await _snapshot(user))
 
     async def disconnect(self, code) -> None:
         if self._auth_timer is not None:
@@ -137,23 +133,17 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         """The channel layer lost Redis for a while (notifications.layers): events may be missing,
         so the page gets a fresh snapshot."""
         if self.user is not None:
-            await self.send_json({"type": "snapshot", "subscriptions": await _snapshot(self.user)})
+            await self.send_json(await _snapshot(self.user))
 
     async def dispatch(self, message) -> None:
-        # A published event is only forwarded: channels' dispatch would first hop to a thread to
-        # close stale database connections, the costliest step of a frame (bench/fanout.py).
-        if message.get("type") in EVENT_FIELDS:
-            await self._forward(message)
+        """Events published to `user.<id>` (EVENT_FIELDS) are forwarded here, without a handler
+        method each: channels' own dispatch would first hop to a thread to close stale database
+        connections, the costliest step of a frame (bench/fanout.py). Everything else (websocket
+        frames, `resync`) goes through channels' dispatch to the method named after its type."""
+        kind = message.get("type")
+        if kind in EVENT_FIELDS:
+            await self.send_json(
+                {"type": kind, **{name: message[name] for name in EVENT_FIELDS[kind]}}
+            )
             return
         await super().dispatch(message)
-
-    async def _forward(self, event: dict) -> None:
-        kind = event["type"]
-        await self.send_json({"type": kind, **{name: event[name] for name in EVENT_FIELDS[kind]}})
-
-    # Events published to the group by notifications.publish; handler names follow their type.
-    weather = _forward
-    snapshot = _forward
-    subscription_added = _forward
-    subscription_removed = _forward
-    plan_changed = _forward

@@ -5,7 +5,7 @@ import logging
 from django.contrib import admin
 
 from subscriptions.models import City, Observation, Subscription
-from subscriptions.refresh import refresh_status
+from subscriptions.planning import refresh_status
 
 logger = logging.getLogger(__name__)
 

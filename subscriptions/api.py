@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -14,16 +12,13 @@ from rest_framework.views import APIView
 
 from skywatch.api.schema import TEXT_100, errors
 from skywatch.api.serializers import NonBlankTextField, ShortTextField
-from skywatch.errors import InvalidInput, NotFound
-from subscriptions import selectors, services
-from subscriptions.history import history_range_parse
+from skywatch.errors import InvalidInput
+from subscriptions import refresh, selectors, services
+from subscriptions.ranges import DAY_PATTERN, history_range_parse
 from subscriptions.readings import city_as_dict, reading_as_dict
 
 # Observations answer at most this many readings (a month at the default 5-minute refresh).
 MAX_OBSERVATIONS = 10_000
-
-
-DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def no_nul(value: str | None, name: str) -> str | None:
@@ -221,8 +216,6 @@ class SubscriptionDetailApi(APIView):
         subscription = selectors.subscription_get(
             user=request.user, subscription_id=subscription_id
         )
-        if subscription is None:
-            raise NotFound("No such subscription.")
         return Response(selectors.subscription_as_dict(subscription, units=request.user.units))
 
     @extend_schema(
@@ -253,8 +246,6 @@ class SubscriptionObservationsApi(APIView):
         subscription = selectors.subscription_get(
             user=request.user, subscription_id=subscription_id
         )
-        if subscription is None:
-            raise NotFound("No such subscription.")
         days = history_range_parse(
             {"start": query_day(request, "start"), "end": query_day(request, "end")}
         )
@@ -284,7 +275,7 @@ class SubscriptionRefreshApi(APIView):
         responses={200: ReadingSerializer, **errors(403, 404, 429, 503)},
     )
     def post(self, request: Request, subscription_id: int) -> Response:
-        observation = services.subscription_refresh(
+        observation = refresh.subscription_refresh(
             user=request.user, subscription_id=subscription_id
         )
         return Response(reading_as_dict(observation, units=request.user.units))
@@ -306,13 +297,13 @@ class WeatherApi(APIView):
         responses={200: WeatherSerializer, **errors(400, 404, 429, 503)},
     )
     def get(self, request: Request) -> Response:
-        query, city, observation = services.weather_search(
+        query, city, observation = refresh.weather_search(
             user=request.user, query=query_text(request, "city")
         )
         return Response(
             {
                 "query": query,
-                "city": selectors.weather_city_as_dict(city),
+                "city": city_as_dict(city, with_region=False),
                 "current": reading_as_dict(observation, units=request.user.units, stale=city.stale),
             }
         )

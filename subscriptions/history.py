@@ -1,122 +1,30 @@
-"""Stored readings over a date range: raw points when few, else min/mean/max buckets from SQL."""
+"""Stored readings over a range: raw points when few, else min/mean/max buckets from SQL."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
-from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count, Max, Min, Q
 from django.db.models.functions import TruncDay, TruncHour, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from skywatch.errors import InvalidInput
+from subscriptions.measures import LABELS, in_units, unit_of, units_as_dict
 from subscriptions.models import City, Observation
-from subscriptions.readings import IMPERIAL, MS_TO_MPH, celsius_to_fahrenheit
-from subscriptions.selectors import subscriptions_for
+from subscriptions.ranges import QUICK_RANGES, HistoryRange
 
 # A page never ships more points than this, however many cities it shows.
 MAX_POINTS = 2000
-METRICS = (
-    "temperature",
-    "feels_like",
-    "humidity",
-    "clouds",
-    "precipitation_probability",
-    "wind_speed",
-)
-QUICK_RANGES = {
-    "24h": dt.timedelta(hours=24),
-    "7d": dt.timedelta(days=7),
-    "30d": dt.timedelta(days=30),
-}
+METRICS = tuple(LABELS)
 BUCKETS = {"hour": TruncHour, "day": TruncDay, "week": TruncWeek, "month": TruncMonth}
-DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# What secrets.token_urlsafe makes; anything else (a NUL byte, say) is no token.
-SHARE_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-def metres_per_second_to_mph(speed: float) -> float:
-    return speed * MS_TO_MPH
-
-
-_CONVERTERS = {
-    "temperature": celsius_to_fahrenheit,
-    "feels_like": celsius_to_fahrenheit,
-    "wind_speed": metres_per_second_to_mph,
+BUCKET_LABELS = {
+    "raw": "every reading",
+    "hour": "hourly minimum, mean and maximum",
+    "day": "daily minimum, mean and maximum",
+    "week": "weekly minimum, mean and maximum",
+    "month": "monthly minimum, mean and maximum",
 }
-
-
-@dataclass(frozen=True)
-class HistoryRange:
-    """Inclusive UTC days (either optional), or a rolling quick range such as the last 24 hours."""
-
-    start: dt.date | None = None
-    end: dt.date | None = None
-    last: str | None = None
-
-    def bounds(self, *, now: dt.datetime) -> tuple[dt.datetime | None, dt.datetime | None]:
-        """The half-open interval [lower, upper) of observed times; None is unbounded."""
-        if self.last:
-            return now - QUICK_RANGES[self.last], None
-        lower = dt.datetime.combine(self.start, dt.time.min, dt.UTC) if self.start else None
-        upper = None
-        if self.end and self.end < dt.date.max:
-            upper = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, dt.UTC)
-        return lower, upper
-
-    def includes_today(self, *, now: dt.datetime) -> bool:
-        return self.end is None or self.end >= now.astimezone(dt.UTC).date()
-
-    @property
-    def is_all(self) -> bool:
-        return not (self.start or self.end or self.last)
-
-    @property
-    def query(self) -> str:
-        """The query string that selects this range again (empty for everything)."""
-        params = {"last": self.last} if self.last else {}
-        if self.start:
-            params["start"] = self.start.isoformat()
-        if self.end:
-            params["end"] = self.end.isoformat()
-        return urlencode(params)
-
-
-def _parse_day(value: str | None, *, field: str, label: str) -> dt.date | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    shown = text if len(text) <= 20 else f"{text[:20]}…"
-    if not DAY_PATTERN.fullmatch(text):
-        raise InvalidInput(
-            f"The {label} date must be written YYYY-MM-DD, not “{shown}”.", field=field
-        )
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(
-            f"The {label} date “{shown}” is not a day of the calendar.", field=field
-        ) from None
-
-
-def history_range_parse(params: Mapping[str, str]) -> HistoryRange:
-    """`?start=&end=` (inclusive UTC days, each optional) or `?last=24h|7d|30d|all`; dates win."""
-    start = _parse_day(params.get("start"), field="start", label="start")
-    end = _parse_day(params.get("end"), field="end", label="end")
-    if start and end and start > end:
-        raise InvalidInput("The start date is after the end date.", field="start")
-    if start or end:
-        return HistoryRange(start=start, end=end)
-    last = (params.get("last") or "").strip()
-    if last in ("", "all"):
-        return HistoryRange()
-    if last not in QUICK_RANGES:
-        raise InvalidInput("A quick range is one of 24h, 7d, 30d or all.", field="last")
-    return HistoryRange(last=last)
 
 
 @dataclass
@@ -147,14 +55,6 @@ class CityHistory:
     @property
     def summary_rows(self) -> list[dict]:
         return history_summary_rows(self)
-
-
-def _convert(metric: str, value: float | None, units: str) -> float | None:
-    if value is None:
-        return None
-    if units == IMPERIAL and metric in _CONVERTERS:
-        value = _CONVERTERS[metric](value)
-    return round(value, 1)
 
 
 def _epoch_ms(moment: dt.datetime) -> int:
@@ -225,9 +125,9 @@ class _Summary:
     def as_dict(self, metric: str, units: str) -> dict[str, float | None]:
         mean = self.total / self.count if self.count else None
         return {
-            "min": _convert(metric, self.low, units),
-            "mean": _convert(metric, mean, units),
-            "max": _convert(metric, self.high, units),
+            "min": in_units(metric, self.low, units),
+            "mean": in_units(metric, mean, units),
+            "max": in_units(metric, self.high, units),
         }
 
 
@@ -306,7 +206,7 @@ def _fill_raw(histories, summaries, city_ids, in_range, units) -> None:
         history, summary = histories[city_id], summaries[city_id]
         history.times.append(_epoch_ms(observed_at))
         for metric, value in zip(METRICS, values, strict=True):
-            history.series[metric]["value"].append(_convert(metric, value, units))
+            history.series[metric]["value"].append(in_units(metric, value, units))
             if value is not None:
                 summary[metric].add(value, value, value, 1)
 
@@ -328,9 +228,9 @@ def _fill_buckets(histories, summaries, city_ids, in_range, units, bucket) -> No
         for metric in METRICS:
             low, mean, high = (row[f"{metric}__{kind}"] for kind in ("min", "mean", "max"))
             series = history.series[metric]
-            series["value"].append(_convert(metric, mean, units))
-            series["min"].append(_convert(metric, low, units))
-            series["max"].append(_convert(metric, high, units))
+            series["value"].append(in_units(metric, mean, units))
+            series["min"].append(in_units(metric, low, units))
+            series["max"].append(in_units(metric, high, units))
             summary[metric].add(low, high, mean, row[f"{metric}__count"])
 
 
@@ -338,7 +238,6 @@ def history_as_dict(history: CityHistory) -> dict:
     """What a page hands its chart script through json_script: columns, not rows, to stay small."""
     return {
         "city_id": history.city.pk,
-        "units": history.units,
         "bucket": history.bucket,
         "count": history.count,
         "live": history.live,
@@ -347,50 +246,8 @@ def history_as_dict(history: CityHistory) -> dict:
         "time": history.times,
         "counts": history.counts,
         "series": history.series,
+        **units_as_dict(history.units),
     }
-
-
-def city_followed(*, user, city_id: int) -> City | None:
-    """The city if this user follows it (paused or not); anyone else's city is None."""
-    subscription = subscriptions_for(user=user).filter(city_id=city_id).first()
-    return subscription.city if subscription else None
-
-
-def share_owner(*, share_token: str):
-    """The active account whose current share token this is, or None."""
-    if not SHARE_TOKEN_PATTERN.fullmatch(share_token or ""):
-        return None
-    return get_user_model().objects.filter(share_token=share_token, is_active=True).first()
-
-
-def shared_cities(*, owner) -> list[City]:
-    """Every city the account follows, paused ones included, in the order they were followed."""
-    return [subscription.city for subscription in subscriptions_for(user=owner)]
-
-
-METRIC_LABELS = {
-    "temperature": "Temperature",
-    "feels_like": "Feels like",
-    "humidity": "Humidity",
-    "clouds": "Clouds",
-    "precipitation_probability": "Chance of rain",
-    "wind_speed": "Wind speed",
-}
-BUCKET_LABELS = {
-    "raw": "every reading",
-    "hour": "hourly minimum, mean and maximum",
-    "day": "daily minimum, mean and maximum",
-    "week": "weekly minimum, mean and maximum",
-    "month": "monthly minimum, mean and maximum",
-}
-
-
-def metric_unit(metric: str, units: str) -> str:
-    if metric in ("temperature", "feels_like"):
-        return "°F" if units == IMPERIAL else "°C"
-    if metric == "wind_speed":
-        return "mph" if units == IMPERIAL else "m/s"
-    return "%"
 
 
 def history_summary_rows(history: CityHistory) -> list[dict]:
@@ -398,8 +255,8 @@ def history_summary_rows(history: CityHistory) -> list[dict]:
     return [
         {
             "metric": metric,
-            "label": METRIC_LABELS[metric],
-            "unit": metric_unit(metric, history.units),
+            "label": LABELS[metric],
+            "unit": unit_of(metric, history.units),
             **history.summary[metric],
         }
         for metric in METRICS

@@ -1,16 +1,10 @@
-"""A stored reading as the API and the websocket show it, in the user's units (the one place)."""
+"""A stored reading and its city as the API and the websocket show them (the one place)."""
 
 from __future__ import annotations
 
+from skywatch.times import iso_z
+from subscriptions.measures import in_units
 from subscriptions.models import City, Observation
-
-IMPERIAL = "imperial"
-MS_TO_MPH = 2.236936
-
-
-def celsius_to_fahrenheit(value: float) -> float:
-    return value * 9 / 5 + 32
-
 
 # The observation fields reading_as_dict reads, for callers that fetch plain columns.
 READING_FIELDS = (
@@ -30,22 +24,13 @@ READING_FIELDS = (
 
 
 def reading_as_dict(observation: Observation, *, units: str, stale: bool = False) -> dict:
-    temperature, feels_like, wind_speed = (
-        observation.temperature,
-        observation.feels_like,
-        observation.wind_speed,
-    )
-    if units == IMPERIAL:
-        temperature = celsius_to_fahrenheit(temperature)
-        feels_like = celsius_to_fahrenheit(feels_like)
-        wind_speed = wind_speed * MS_TO_MPH
     return {
-        "observed_at": observation.observed_at.isoformat().replace("+00:00", "Z"),
-        "temperature": round(temperature, 1),
-        "feels_like": round(feels_like, 1),
+        "observed_at": iso_z(observation.observed_at),
+        "temperature": in_units("temperature", observation.temperature, units),
+        "feels_like": in_units("feels_like", observation.feels_like, units),
         "humidity": observation.humidity,
         "clouds": observation.clouds,
-        "wind_speed": round(wind_speed, 1),
+        "wind_speed": in_units("wind_speed", observation.wind_speed, units),
         "wind_direction": observation.wind_direction,
         "precipitation_probability": observation.precipitation_probability,
         "pressure": round(observation.pressure),
@@ -57,8 +42,9 @@ def reading_as_dict(observation: Observation, *, units: str, stale: bool = False
     }
 
 
-def city_as_dict(city: City) -> dict:
-    return {
+def city_as_dict(city: City, *, with_region: bool = True) -> dict:
+    """A city as the API shows it; a weather search's city leaves out the region (`admin1`)."""
+    shown = {
         "id": city.pk,
         "name": city.name,
         "country": city.country,
@@ -66,6 +52,9 @@ def city_as_dict(city: City) -> dict:
         "latitude": city.latitude,
         "longitude": city.longitude,
     }
+    if not with_region:
+        del shown["admin1"]
+    return shown
 
 
 def latest_reading_as_dict(city: City, *, units: str) -> dict | None:

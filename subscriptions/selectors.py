@@ -7,6 +7,7 @@ import datetime as dt
 from django.db.models import F, QuerySet
 
 from skywatch.errors import InvalidInput, NotFound
+from skywatch.times import iso_z
 from subscriptions.models import City, Observation, SearchHistory, Subscription
 from subscriptions.readings import city_as_dict, latest_reading_as_dict
 
@@ -15,15 +16,30 @@ def subscriptions_for(*, user) -> QuerySet[Subscription]:
     return Subscription.objects.filter(user=user).select_related("city", "city__latest")
 
 
-def subscription_get(*, user, subscription_id: int) -> Subscription | None:
-    return subscriptions_for(user=user).filter(pk=subscription_id).first()
+def subscription_get(*, user, subscription_id: int) -> Subscription:
+    """One of the caller's subscriptions; anyone else's, or none, is NotFound (404)."""
+    subscription = subscriptions_for(user=user).filter(pk=subscription_id).first()
+    if subscription is None:
+        raise NotFound("No such subscription.")
+    return subscription
+
+
+def city_followed(*, user, city_id: int) -> City | None:
+    """The city if this user follows it (paused or not); anyone else's city is None."""
+    subscription = subscriptions_for(user=user).filter(city_id=city_id).first()
+    return subscription.city if subscription else None
+
+
+def cities_followed_by(*, user) -> list[City]:
+    """Every city the account follows, paused ones included, in the order they were followed."""
+    return [subscription.city for subscription in subscriptions_for(user=user)]
 
 
 def subscription_as_dict(subscription: Subscription, *, units: str) -> dict:
     return {
         "id": subscription.pk,
         "city": city_as_dict(subscription.city),
-        "created_at": subscription.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso_z(subscription.created_at),
         "paused": subscription.paused,
         "latest": latest_reading_as_dict(subscription.city, units=units),
     }
@@ -84,18 +100,7 @@ def search_history_as_dict(entry: SearchHistory) -> dict:
     return {
         "id": entry.pk,
         "city_name": entry.city_name,
-        "timestamp": entry.timestamp.isoformat().replace("+00:00", "Z"),
-    }
-
-
-def weather_city_as_dict(city: City) -> dict:
-    """The city of a weather search, as the API shows it."""
-    return {
-        "id": city.pk,
-        "name": city.name,
-        "country": city.country,
-        "latitude": city.latitude,
-        "longitude": city.longitude,
+        "timestamp": iso_z(entry.timestamp),
     }
 
 

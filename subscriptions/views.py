@@ -11,18 +11,12 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from billing.selectors import plan_as_dict
+from skywatch.accounts.selectors import share_owner
+from skywatch.accounts.services import share_token_rotate
 from skywatch.errors import InvalidInput
-from subscriptions.history import (
-    city_followed,
-    city_histories,
-    history_as_dict,
-    history_range_parse,
-    share_owner,
-    shared_cities,
-)
-from subscriptions.selectors import subscription_list_as_dicts
-from subscriptions.services import share_token_rotate
+from subscriptions.history import city_histories, history_as_dict
+from subscriptions.ranges import history_range_parse
+from subscriptions.selectors import cities_followed_by, city_followed, subscription_list_as_dicts
 
 
 def landing(request):
@@ -43,7 +37,7 @@ def dashboard(request):
             "subscriptions": subscriptions,
             "dashboard_state": {
                 "subscriptions": subscriptions,
-                "plan": plan_as_dict(user.plan),
+                "plan": user.plan.as_dict(),
                 "units": user.units,
             },
         },
@@ -94,7 +88,7 @@ def share(request, share_token: str):
     owner = share_owner(share_token=share_token)
     if owner is None:
         raise Http404("This share link does not exist (any more).")
-    cities = shared_cities(owner=owner)
+    cities = cities_followed_by(user=owner)
     context, status = _history_page(request, cities=cities, units=owner.units, live=False)
     context.update(share_token=share_token, cities=cities)
     return _shared(render(request, "subscriptions/share.html", context, status=status))

@@ -121,7 +121,7 @@ def broker_check() -> None:
 
 def scheduler_status() -> dict:
     """The refresh scheduler's last successful run, reported without failing readiness."""
-    from subscriptions.refresh import refresh_status
+    from subscriptions.planning import refresh_status
 
     try:
         status = dict(refresh_status())

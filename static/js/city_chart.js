@@ -5,15 +5,6 @@ import { openLive } from "./live.js";
 
 const { Chart } = window;
 
-const LABELS = {
-  temperature: "Temperature",
-  feels_like: "Feels like",
-  humidity: "Humidity",
-  clouds: "Clouds",
-  precipitation_probability: "Chance of rain",
-  wind_speed: "Wind speed",
-};
-const METRICS = Object.keys(LABELS);
 const COLORS = {
   temperature: "#dc3545",
   feels_like: "#fd7e14",
@@ -41,12 +32,6 @@ const BUCKET_START = {
     return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
   },
 };
-
-function unitOf(metric, units) {
-  if (metric === "temperature" || metric === "feels_like") return units === "imperial" ? "°F" : "°C";
-  if (metric === "wind_speed") return units === "imperial" ? "mph" : "m/s";
-  return "%";
-}
 
 function translucent(hex, opacity) {
   const value = parseInt(hex.slice(1), 16);
@@ -77,6 +62,8 @@ class CityHistory {
   constructor(section) {
     this.section = section;
     this.data = JSON.parse(section.querySelector('script[type="application/json"]').textContent);
+    // Labels and units come from the server with the data (subscriptions/measures.py).
+    this.metrics = Object.keys(this.data.labels);
     this.aggregated = this.data.bucket !== "raw";
     this.charts = [];
     for (const canvas of section.querySelectorAll("canvas[data-chart]")) {
@@ -101,7 +88,7 @@ class CityHistory {
     return this.data.time.map((x, index) => ({ x, y: values[index] ?? null }));
   }
 
-  line(metric, { kind = "value", label = LABELS[metric], dashed = false } = {}) {
+  line(metric, { kind = "value", label = this.data.labels[metric], dashed = false } = {}) {
     return {
       label,
       metric,
@@ -118,10 +105,10 @@ class CityHistory {
     if (!this.aggregated) return [];
     const common = { borderWidth: 0, pointRadius: 0, pointHoverRadius: 0, inBand: true };
     return [
-      { ...common, label: `${LABELS[metric]} min`, metric, kind: "min", data: this.points(metric, "min"), fill: false },
+      { ...common, label: `${this.data.labels[metric]} min`, metric, kind: "min", data: this.points(metric, "min"), fill: false },
       {
         ...common,
-        label: `${LABELS[metric]} max`,
+        label: `${this.data.labels[metric]} max`,
         metric,
         kind: "max",
         data: this.points(metric, "max"),
@@ -140,13 +127,12 @@ class CityHistory {
   }
 
   config(kind) {
-    const units = this.data.units;
     const mean = this.aggregated ? " (mean)" : "";
     let datasets;
     let title;
     let y = {};
     if (kind === "temperature") {
-      title = `Temperature and feels like (${unitOf("temperature", units)})`;
+      title = `Temperature and feels like (${this.data.unit_of.temperature})`;
       datasets = [
         ...this.band("temperature"),
         this.line("temperature", { label: `Temperature${mean}` }),
@@ -155,11 +141,11 @@ class CityHistory {
     } else if (kind === "percent") {
       title = "Humidity, clouds, chance of rain (%)";
       datasets = ["humidity", "clouds", "precipitation_probability"].map((metric) =>
-        this.line(metric, { label: `${LABELS[metric]}${mean}`, dashed: metric === "clouds" }),
+        this.line(metric, { label: `${this.data.labels[metric]}${mean}`, dashed: metric === "clouds" }),
       );
       y = { min: 0, max: 100 };
     } else {
-      title = `Wind speed (${unitOf("wind_speed", units)})`;
+      title = `Wind speed (${this.data.unit_of.wind_speed})`;
       datasets = [...this.band("wind_speed"), this.line("wind_speed", { label: `Wind speed${mean}` })];
       y = { beginAtZero: true };
     }
@@ -232,12 +218,12 @@ class CityHistory {
     if (repeat && this.aggregated) return;
     const start = BUCKET_START[this.data.bucket](t);
     const newest = time.length - 1;
-    for (const metric of METRICS) {
+    for (const metric of this.metrics) {
       this.data.series[metric] ??= this.aggregated ? { value: [], min: [], max: [] } : { value: [] };
     }
     if (newest >= 0 && start === time[newest]) {
       const count = this.aggregated ? counts[newest] : 0;
-      for (const metric of METRICS) {
+      for (const metric of this.metrics) {
         const series = this.data.series[metric];
         const value = reading[metric];
         if (value === null || value === undefined) continue;
@@ -254,7 +240,7 @@ class CityHistory {
     } else {
       time.push(start);
       if (this.aggregated) counts.push(1);
-      for (const metric of METRICS) {
+      for (const metric of this.metrics) {
         const series = this.data.series[metric];
         const value = reading[metric] ?? null;
         series.value.push(value);
@@ -270,22 +256,21 @@ class CityHistory {
     if (!this.aggregated && this.data.window_ms) {
       while (time.length > 1 && time[0] < t - this.data.window_ms) {
         time.shift();
-        for (const metric of METRICS) this.data.series[metric].value.shift();
+        for (const metric of this.metrics) this.data.series[metric].value.shift();
       }
     }
     this.redraw();
   }
 
   renderTable() {
-    const units = this.data.units;
     const head = el(
       "tr",
       {},
       el("th", { scope: "col" }, "Time (UTC)"),
-      ...METRICS.map((metric) => el("th", { scope: "col", class: "text-end" }, `${LABELS[metric]} (${unitOf(metric, units)})`)),
+      ...this.metrics.map((metric) => el("th", { scope: "col", class: "text-end" }, `${this.data.labels[metric]} (${this.data.unit_of[metric]})`)),
     );
     const rows = this.data.time.map((t, index) => {
-      const cells = METRICS.map((metric) => {
+      const cells = this.metrics.map((metric) => {
         const series = this.data.series[metric];
         const value = series.value[index];
         let text = value === null ? "—" : String(value);

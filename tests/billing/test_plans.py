@@ -28,7 +28,7 @@ def test_plans_ensure_recreates_a_missing_plan_and_keeps_edits(db):
 def test_plan_change_tells_the_users_pages(alice, django_capture_on_commit_callbacks, monkeypatch):
     sent = []
     monkeypatch.setattr(
-        "notifications.publish.notify_users", lambda ids, event: sent.append((list(ids), event))
+        "skywatch.events.notify_users", lambda ids, event: sent.append((list(ids), event))
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert plan_change(user=alice, plan=Plan.objects.get(slug="premium"))

@@ -9,7 +9,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from skywatch.health import scheduler_state
-from subscriptions.refresh import LAST_SUCCESS_KEY, refresh_followed_cities
+from subscriptions.planning import LAST_SUCCESS_KEY
+from subscriptions.refresh import refresh_followed_cities
 
 # Nothing listens here (a port of this suite's range): connections are refused at once.
 CLOSED_REDIS = "redis://127.0.0.1:8129/0"

@@ -6,12 +6,8 @@ import datetime as dt
 
 import pytest
 
-from subscriptions.history import (
-    HistoryRange,
-    bucket_choose,
-    city_histories,
-    history_as_dict,
-)
+from subscriptions.history import bucket_choose, city_histories, history_as_dict
+from subscriptions.ranges import HistoryRange
 from tests.factories import CityFactory
 from tests.history.conftest import at, every, put_readings
 

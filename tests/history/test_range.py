@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from skywatch.errors import InvalidInput
-from subscriptions.history import HistoryRange, city_histories, history_range_parse
+from subscriptions.history import city_histories
+from subscriptions.ranges import HistoryRange, history_range_parse
 from tests.history.conftest import at, put_readings
 
 EDGES = [

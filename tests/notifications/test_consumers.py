@@ -11,7 +11,8 @@ from django.core.management import call_command
 
 from billing.models import Plan
 from billing.services import plan_change
-from notifications.publish import notify_users, publish_readings
+from skywatch.events import notify_users
+from subscriptions.events import readings_publish
 from subscriptions.models import City, Subscription
 from subscriptions.services import subscription_create, subscription_delete
 from tests.factories import CityFactory, ObservationFactory, SubscriptionFactory
@@ -311,11 +312,11 @@ async def test_forged_subscribe_and_join_never_make_a_user_hear_another_city_or_
         assert (await receive(socket))["type"] == "error"
     assert groups_with_members(channel_layer) == {f"user.{alice.pk}"}
 
-    await database_sync_to_async(publish_readings)([oslo.pk])
+    await database_sync_to_async(readings_publish)([oslo.pk])
     await database_sync_to_async(notify_users)([bob.pk], {"type": "plan.changed", "plan": {}})
     assert await silent(socket)
 
-    await database_sync_to_async(publish_readings)([paris.pk, oslo.pk])
+    await database_sync_to_async(readings_publish)([paris.pk, oslo.pk])
     update = await receive(socket)
     assert [u["city_id"] for u in update["updates"]] == [paris.pk]
     assert await silent(socket)
@@ -333,7 +334,7 @@ async def test_two_users_following_different_cities_never_hear_each_others(
     bob_socket, _ = await signed_in(open_socket, session_cookie, bob)
     charlie_socket, _ = await signed_in(open_socket, session_cookie, charlie)
 
-    await database_sync_to_async(publish_readings)([paris.pk, oslo.pk])
+    await database_sync_to_async(readings_publish)([paris.pk, oslo.pk])
 
     to_alice, to_bob = await receive(alice_socket), await receive(bob_socket)
     assert to_alice["type"] == to_bob["type"] == "weather"
@@ -357,7 +358,7 @@ async def test_a_batch_is_one_message_per_user_with_all_their_cities(
     socket, _ = await signed_in(open_socket, session_cookie, alice)
     bob_socket, _ = await signed_in(open_socket, session_cookie, bob)
 
-    users = await database_sync_to_async(publish_readings)([paris.pk, lima.pk, oslo.pk])
+    users = await database_sync_to_async(readings_publish)([paris.pk, lima.pk, oslo.pk])
 
     message = await receive(socket)
     assert users == 2
@@ -376,10 +377,10 @@ async def test_paused_cities_are_never_pushed(open_socket, session_cookie, alice
     await database_sync_to_async(SubscriptionFactory)(user=alice, city=oslo, paused=True)
     socket, _ = await signed_in(open_socket, session_cookie, alice)
 
-    assert await database_sync_to_async(publish_readings)([oslo.pk]) == 0
+    assert await database_sync_to_async(readings_publish)([oslo.pk]) == 0
     assert await silent(socket)
 
-    await database_sync_to_async(publish_readings)([paris.pk, oslo.pk])
+    await database_sync_to_async(readings_publish)([paris.pk, oslo.pk])
     assert [u["city_id"] for u in (await receive(socket))["updates"]] == [paris.pk]
 
 
@@ -472,7 +473,7 @@ async def test_set_plan_downgrade_sends_plan_changed_and_a_snapshot_with_paused_
     resynced = await receive(socket)
     assert resynced["type"] == "snapshot"
     assert [s["paused"] for s in resynced["subscriptions"]] == [False, False, False, True]
-    await database_sync_to_async(publish_readings)([rome.pk])
+    await database_sync_to_async(readings_publish)([rome.pk])
     assert await silent(socket)
 
 

@@ -1,4 +1,4 @@
-"""notify_users and publish_readings: who hears what, in how many messages and queries."""
+"""notify_users and readings_publish: who hears what, in how many messages and queries."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from channels.db import database_sync_to_async
 
-from notifications import publish
-from notifications.publish import notify_users, publish_readings
+from skywatch import events
+from skywatch.events import notify_users
+from subscriptions import events as subscription_events
+from subscriptions.events import readings_publish
 from subscriptions.models import City
 from subscriptions.services import subscription_delete
 from tests.factories import CityFactory, ObservationFactory, SubscriptionFactory, UserFactory
@@ -46,11 +48,11 @@ def test_a_broken_channel_layer_never_breaks_the_write_it_reports(monkeypatch, c
         async def group_send(self, group, message):
             raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(publish, "get_channel_layer", BrokenLayer)
+    monkeypatch.setattr(events, "get_channel_layer", BrokenLayer)
 
     # From a plain thread, as a worker or a sync view calls it (no event loop running there).
     with (
-        caplog.at_level(logging.WARNING, logger="notifications.publish"),
+        caplog.at_level(logging.WARNING, logger="skywatch.events"),
         ThreadPoolExecutor(1) as thread,
     ):
         thread.submit(notify_users, [1, 2, 3], {"type": "plan.changed", "plan": {}}).result()
@@ -59,11 +61,11 @@ def test_a_broken_channel_layer_never_breaks_the_write_it_reports(monkeypatch, c
     assert "3 of 3 notifications could not be sent" in caplog.records[-1].getMessage()
 
 
-def test_publish_readings_finds_every_follower_in_one_query(
+def test_readings_publish_finds_every_follower_in_one_query(
     db, monkeypatch, django_assert_num_queries
 ):
     sent: list[list[tuple[int, dict]]] = []
-    monkeypatch.setattr(publish, "_deliver", sent.append)
+    monkeypatch.setattr(subscription_events, "notify_each", sent.append)
     cities = [city_with_reading() for _ in range(4)]
     users = [UserFactory(plan_id="premium") for _ in range(5)]
     for user in users:
@@ -71,7 +73,7 @@ def test_publish_readings_finds_every_follower_in_one_query(
             SubscriptionFactory(user=user, city=city)
 
     with django_assert_num_queries(1):
-        assert publish_readings([city.pk for city in cities]) == 5
+        assert readings_publish([city.pk for city in cities]) == 5
 
     [messages] = sent
     assert sorted(user_id for user_id, _ in messages) == sorted(user.pk for user in users)
@@ -80,17 +82,17 @@ def test_publish_readings_finds_every_follower_in_one_query(
         assert [u["city_id"] for u in event["updates"]] == [city.pk for city in cities]
 
 
-def test_publish_readings_skips_paused_subscriptions_and_cities_without_a_reading(
+def test_readings_publish_skips_paused_subscriptions_and_cities_without_a_reading(
     db, monkeypatch, alice, bob
 ):
     sent: list[list[tuple[int, dict]]] = []
-    monkeypatch.setattr(publish, "_deliver", sent.append)
+    monkeypatch.setattr(subscription_events, "notify_each", sent.append)
     read, unread = city_with_reading(), CityFactory()
     SubscriptionFactory(user=alice, city=read, paused=True)
     SubscriptionFactory(user=alice, city=unread)
     followed = SubscriptionFactory(user=bob, city=read)
 
-    assert publish_readings([read.pk, unread.pk]) == 1
+    assert readings_publish([read.pk, unread.pk]) == 1
 
     [[(user_id, event)]] = sent
     assert user_id == bob.pk
@@ -99,14 +101,14 @@ def test_publish_readings_skips_paused_subscriptions_and_cities_without_a_readin
 
 def test_readings_are_pushed_in_each_users_units(db, monkeypatch, alice, bob):
     sent: list[list[tuple[int, dict]]] = []
-    monkeypatch.setattr(publish, "_deliver", sent.append)
+    monkeypatch.setattr(subscription_events, "notify_each", sent.append)
     bob.units = "imperial"
     bob.save(update_fields=["units"])
     city = city_with_reading()
     SubscriptionFactory(user=alice, city=city)
     SubscriptionFactory(user=bob, city=city)
 
-    publish_readings([city.pk])
+    readings_publish([city.pk])
 
     units = {user_id: event["updates"][0]["reading"]["units"] for user_id, event in sent[0]}
     assert units == {alice.pk: "metric", bob.pk: "imperial"}
@@ -116,10 +118,7 @@ def test_removing_a_city_with_nothing_paused_sends_only_subscription_removed_wit
     db, monkeypatch, django_capture_on_commit_callbacks, alice
 ):
     sent: list[tuple[list[int], dict]] = []
-    monkeypatch.setattr(publish, "notify_users", lambda ids, event: sent.append((ids, event)))
-    monkeypatch.setattr(
-        "subscriptions.services.notify_users", lambda ids, event: sent.append((ids, event))
-    )
+    monkeypatch.setattr(events, "notify_users", lambda ids, event: sent.append((ids, event)))
     subscription = SubscriptionFactory(user=alice)
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
-
 import pytest
-from django.core.cache import cache
 
-from subscriptions import refresh
+from subscriptions import planning
 from tests.factories import CityFactory, SubscriptionFactory, UserFactory
-from weather_provider.breaker import breaker_for
-from weather_provider.limiter import budget_for, shared_redis
+from tests.support import refresh_state_reset
 from weather_provider.registry import PROVIDERS, get_provider, reset_providers
 
 FAKES = {
     "counting": "tests.pipeline.fakes.CountingProvider",
     "loopback": "tests.pipeline.fakes.LoopbackProvider",
 }
-
-
-def clean_shared_state(provider) -> None:
-    with suppress(ValueError):  # a test may leave a malformed budget behind
-        budget_for(provider).reset()
-    breaker_for(provider.name).reset()
-    cache.delete_many([refresh.LAST_SUCCESS_KEY, refresh.LAST_CYCLE_KEY])
-    client = shared_redis()
-    if client is not None:
-        client.delete(refresh.CYCLE_LOCK_KEY, refresh.PENDING_KEY)
-    refresh._local_pending.update(count=0, expires_at=0.0)
 
 
 @pytest.fixture
@@ -48,13 +33,13 @@ def use_provider(settings, monkeypatch):
         provider = get_provider()
         if batch_size is not None:
             provider.batch_size = batch_size
-        clean_shared_state(provider)
+        refresh_state_reset(provider)
         used.append(provider)
         return provider
 
     yield switch
     for provider in used:
-        clean_shared_state(provider)
+        refresh_state_reset(provider)
 
 
 @pytest.fixture
@@ -83,6 +68,6 @@ def refresh_every(db, settings):
     def configure(seconds: int) -> None:
         settings.WEATHER_REFRESH_SECONDS = seconds
         interval, _ = IntervalSchedule.objects.get_or_create(every=seconds, period="seconds")
-        PeriodicTask.objects.filter(name=refresh.PERIODIC_TASK_NAME).update(interval=interval)
+        PeriodicTask.objects.filter(name=planning.PERIODIC_TASK_NAME).update(interval=interval)
 
     return configure

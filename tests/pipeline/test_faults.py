@@ -152,7 +152,7 @@ def test_a_stale_city_is_published_once_not_every_cycle(
     (city,) = follow(1)
     counting.failures = [ProviderError("HTTP 500.")] * 2
     published: list = []
-    monkeypatch.setattr(refresh, "publish_readings", lambda ids: published.append(list(ids)))
+    monkeypatch.setattr(refresh, "readings_publish", lambda ids: published.append(list(ids)))
 
     with django_capture_on_commit_callbacks(execute=True):
         refresh.refresh_followed_cities()

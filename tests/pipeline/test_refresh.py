@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from subscriptions import refresh
+from subscriptions import planning, refresh
 from subscriptions.models import City, Observation
 from subscriptions.readings import latest_reading_as_dict
 from tests.factories import CityFactory, SubscriptionFactory, UserFactory, hours_ago
@@ -15,15 +15,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def published(monkeypatch):
-    """The city ids of every publish_readings call, which still does its real work."""
+    """The city ids of every readings_publish call, which still does its real work."""
     calls: list[list[int]] = []
-    real = refresh.publish_readings
+    real = refresh.readings_publish
 
     def recording(city_ids):
         calls.append(sorted(city_ids))
         return real(city_ids)
 
-    monkeypatch.setattr(refresh, "publish_readings", recording)
+    monkeypatch.setattr(refresh, "readings_publish", recording)
     return calls
 
 
@@ -134,7 +134,7 @@ def test_nothing_to_refresh_is_a_success(counting):
     summary = refresh.refresh_followed_cities()
 
     assert (summary.cities, summary.calls) == (0, 0)
-    assert refresh.refresh_status()["last_success_at"] is not None
+    assert planning.refresh_status()["last_success_at"] is not None
 
 
 def test_refresh_status_tells_the_configured_and_effective_interval(
@@ -143,7 +143,7 @@ def test_refresh_status_tells_the_configured_and_effective_interval(
     refresh_every(120)
     follow(2)
 
-    status = refresh.refresh_status()
+    status = planning.refresh_status()
 
     assert status["last_success_at"] is None
     assert status["interval_seconds"] == 120
@@ -154,7 +154,7 @@ def test_refresh_status_tells_the_configured_and_effective_interval(
 
 def test_refresh_status_still_answers_when_redis_does_not(counting):
     with override_settings(REDIS_URL="redis://127.0.0.1:8139/0"):  # nothing listens there
-        status = refresh.refresh_status()
+        status = planning.refresh_status()
 
     assert status["circuit_open_seconds"] is None
     assert status["interval_seconds"] > 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from subscriptions import refresh
+from subscriptions import planning, refresh
 from subscriptions.models import City
 from tests.factories import hours_ago
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def plan(use_provider, *, budget: str, batch: int, weighted: bool, followed: int, interval: int):
     provider = use_provider("counting", budget=budget, batch_size=batch)
     provider.weight_per_location = weighted
-    return refresh.refresh_plan(followed=followed, provider=provider, interval=interval)
+    return planning.refresh_plan(followed=followed, provider=provider, interval=interval)
 
 
 def test_openweather_free_key_refreshes_100_cities_every_5_minutes_unstretched(use_provider):
@@ -81,7 +81,7 @@ def test_a_stretched_cycle_refreshes_only_the_stalest_cities_that_fit(
 
     assert provider.counter.cities == stalest
     assert summary.cities == 3
-    status = refresh.refresh_status()
+    status = planning.refresh_status()
     assert status["interval_seconds"] == 60
     assert status["effective_interval_seconds"] == 100
     assert status["cities_per_cycle"] == 3

@@ -13,7 +13,7 @@ from django_celery_beat.models import PeriodicTask
 
 from skywatch.celery import app as celery_app
 from skywatch.lifespan import LifespanApp
-from subscriptions import refresh
+from subscriptions import coordination, planning, refresh
 from subscriptions.models import City, Observation
 from subscriptions.scheduler import EmbeddedScheduler
 from subscriptions.tasks import city_batch_refresh_task, refresh_followed_cities_task
@@ -57,7 +57,7 @@ def test_a_cycle_is_skipped_while_another_holds_the_lock(counting, follow):
     release = threading.Event()
 
     def hold_lock() -> None:
-        with refresh.refresh_cycle_lock() as held:
+        with coordination.cycle_lock() as held:
             assert held
             other_cycle.set()
             release.wait(5)
@@ -118,7 +118,7 @@ def test_the_beat_task_queues_one_batch_task_per_batch(use_provider, follow, eag
     assert batches == 3
     assert [len(call.ids) for call in provider.calls] == [2, 2, 1]
     assert Observation.objects.filter(city__in=cities).count() == 5
-    assert refresh.refresh_status()["last_success_at"] is not None
+    assert planning.refresh_status()["last_success_at"] is not None
 
 
 def test_a_new_cycle_waits_for_the_previous_cycle_batches(use_provider, follow):
@@ -149,9 +149,9 @@ def test_a_batch_task_skips_cities_unfollowed_since_it_was_queued(counting, foll
 
 
 def test_a_migration_created_the_beat_schedule_for_the_refresh_task():
-    task = PeriodicTask.objects.get(name=refresh.PERIODIC_TASK_NAME)
+    task = PeriodicTask.objects.get(name=planning.PERIODIC_TASK_NAME)
 
-    assert task.task == refresh.PERIODIC_TASK
+    assert task.task == planning.PERIODIC_TASK
     assert task.task in celery_app.tasks
     assert task.enabled
     assert task.interval.period == "seconds"
@@ -166,7 +166,7 @@ def test_in_beat_mode_the_interval_edited_in_the_admin_is_the_configured_one(
     refresh_every(45)
     settings.WEATHER_REFRESH_SECONDS = 300
 
-    assert refresh.refresh_interval() == 45
+    assert planning.refresh_interval() == 45
 
     settings.WEATHER_EMBEDDED_SCHEDULER = True
-    assert refresh.refresh_interval() == 300
+    assert planning.refresh_interval() == 300

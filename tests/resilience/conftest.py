@@ -14,7 +14,7 @@ import pytest
 from celery import Celery
 from django.db import connection
 
-from subscriptions import refresh
+from subscriptions import coordination, planning
 from tests.resilience.fake_open_meteo import BATCH_ENV, PROVIDER_NAME, URL_ENV, FakeOpenMeteo
 from tests.resilience.processes import (
     REDIS_SERVER,
@@ -104,14 +104,14 @@ class Beat:
         self.app = Celery("resilience-beat", broker=redis_server.url, set_as_current=False)
 
     def tick(self) -> None:
-        self.app.send_task(refresh.PERIODIC_TASK)
+        self.app.send_task(planning.PERIODIC_TASK)
 
     def idle(self) -> bool:
         """No task queued or running, and no cycle in progress."""
         return (
             self.redis.llen(CELERY_QUEUE) == 0
             and self.redis.hlen(UNACKED) == 0
-            and not self.redis.exists(refresh.PENDING_KEY, refresh.CYCLE_LOCK_KEY)
+            and not self.redis.exists(coordination.PENDING_KEY, coordination.CYCLE_LOCK_KEY)
         )
 
     def close(self) -> None:

@@ -11,8 +11,8 @@ import time
 import pytest
 
 from subscriptions import refresh
+from subscriptions.coordination import coordination_reset
 from tests.factories import CityFactory, SubscriptionFactory
-from weather_provider.limiter import shared_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +20,7 @@ LEASE = 0.3
 
 
 def forget_pending() -> None:
-    client = shared_redis()
-    if client is not None:
-        client.delete(refresh.PENDING_KEY, refresh.CYCLE_LOCK_KEY)
-    refresh._local_pending.update(count=0, expires_at=0.0)
+    coordination_reset()
 
 
 @pytest.fixture

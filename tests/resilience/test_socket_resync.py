@@ -15,7 +15,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 
 from notifications.layers import RESYNC_EVENT, RedisPubSubResyncLayer
-from notifications.publish import user_group
+from skywatch.events import user_group
 from tests.factories import CityFactory, SubscriptionFactory
 
 WEATHER = {"type": "weather", "updates": []}

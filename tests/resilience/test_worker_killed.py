@@ -8,7 +8,7 @@ import signal
 import pytest
 from django.db.models import Count
 
-from subscriptions import refresh
+from subscriptions import coordination
 from subscriptions.models import City, Observation
 from tests.factories import CityFactory, SubscriptionFactory
 from tests.resilience.fake_open_meteo import (
@@ -99,7 +99,7 @@ def test_a_worker_killed_mid_cycle_loses_no_city_and_the_next_cycle_refreshes_ev
     )
     # Beat's next tick comes an interval later, once nobody renews the lost batch's lease.
     wait_until(
-        lambda: not beat.redis.exists(refresh.PENDING_KEY),
+        lambda: not beat.redis.exists(coordination.PENDING_KEY),
         timeout=15,
         what="the killed batch to stop holding the next cycle back",
     )

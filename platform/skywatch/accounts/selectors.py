@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from django.db.models import QuerySet
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from billing.selectors import plan_as_dict
 from skywatch.accounts.models import ApiToken, User
-from subscriptions.selectors import subscription_count
+from skywatch.times import iso_z
 
 TOKEN_PREFIX = "sw_"  # noqa: S105 - a label, not a secret
+
+
+# What secrets.token_urlsafe makes; anything else (a NUL byte, say) is no token.
+SHARE_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def share_owner(*, share_token: str) -> User | None:
+    """The active account whose current share token this is, or None."""
+    if not SHARE_TOKEN_PATTERN.fullmatch(share_token or ""):
+        return None
+    return User.objects.filter(share_token=share_token, is_active=True).first()
 
 
 def share_path(user: User) -> str:
@@ -26,8 +37,9 @@ def user_as_dict(user: User, *, share_url: str) -> dict:
     return {
         "id": user.pk,
         "email": user.email,
-        "plan": plan_as_dict(user.plan),
-        "usage": {"cities": subscription_count(user=user)},
+        "plan": user.plan.as_dict(),
+        # Subscriptions hang off the account; counting them needs no import of that app.
+        "usage": {"cities": user.subscriptions.count()},
         "units": user.units,
         "share_url": share_url,
     }
@@ -75,13 +87,9 @@ def api_token_as_dict(token: ApiToken) -> dict:
     return {
         "id": token.pk,
         "name": token.name,
-        "created_at": _iso(token.created_at),
-        "last_used_at": _iso(token.last_used_at) if token.last_used_at else None,
+        "created_at": iso_z(token.created_at),
+        "last_used_at": iso_z(token.last_used_at) if token.last_used_at else None,
     }
-
-
-def _iso(moment) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def user_for_jwt(raw: str) -> User | None:

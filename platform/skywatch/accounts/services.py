@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from skywatch.accounts.models import ApiToken, User
+from skywatch.accounts.models import ApiToken, User, new_share_token
 from skywatch.accounts.selectors import TOKEN_PREFIX, api_tokens_for, token_digest
 from skywatch.api.lockout import LOCKED_OUT_MESSAGE, lockout_seconds
 from skywatch.errors import (
@@ -135,6 +135,14 @@ def api_token_touch(*, token: ApiToken) -> None:
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+def share_token_rotate(*, user: User) -> str:
+    """Give the account a new share token; pages behind the old link answer 404 at once."""
+    token = new_share_token()
+    User.objects.filter(pk=user.pk).update(share_token=token)
+    user.share_token = token
+    return token
 
 
 def user_set_units(*, user: User, units: object) -> User:

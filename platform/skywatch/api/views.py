@@ -13,7 +13,6 @@ from skywatch.accounts import selectors, services
 from skywatch.api import serializers as s
 from skywatch.api.schema import errors
 from skywatch.api.throttles import AuthRateThrottle
-from subscriptions.services import share_token_rotate
 
 
 def user_body(request: Request, user) -> dict:
@@ -180,5 +179,5 @@ class MeShareApi(APIView):
         responses={200: s.UserSerializer},
     )
     def post(self, request: Request) -> Response:
-        share_token_rotate(user=request.user)
+        services.share_token_rotate(user=request.user)
         return Response(user_body(request, request.user))

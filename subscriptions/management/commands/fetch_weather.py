@@ -42,9 +42,7 @@ class Command(BaseCommand):
 
         with bar:
             if target is not None:
-                summary = refresh_cities(
-                    [target], progress=progress, max_wait=None, attempts=None
-                )
+                summary = refresh_cities([target], progress=progress, max_wait=None, attempts=None)
             else:
                 summary = refresh_followed_cities(progress=progress, everything=True)
         if summary.skipped:

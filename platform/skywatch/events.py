@@ -1,4 +1,8 @@
-"""The one way anything reaches a user's open pages: events to the group `user.<id>`."""
+"""The event transport: the one way anything reaches a user's open pages (group `user.<id>`).
+
+Who hears what is decided by the caller (a service, after its write commits); this module only
+delivers. `_deliver` holds the only `group_send` of the project.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,12 @@ from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+# PUBLISH commands per pipeline: one round trip carries a few hundred KiB at most.
+PIPELINE_CHUNK = 500
 
 
 def user_group(user_id: int) -> str:
@@ -17,48 +25,19 @@ def user_group(user_id: int) -> str:
 
 
 def notify_users(user_ids: Iterable[int], event: dict) -> None:
-    """Send `event` to every open page of each user; call it after commit."""
-    _deliver([(user_id, event) for user_id in dict.fromkeys(user_ids)])
+    """Send `event` to every open page of each user, now; see `notify_users_on_commit`."""
+    notify_each([(user_id, event) for user_id in dict.fromkeys(user_ids)])
 
 
-def publish_readings(city_ids: Iterable[int]) -> int:
-    """One `weather` message per follower with all of their refreshed, unpaused cities."""
-    from subscriptions.models import Observation, Subscription
-    from subscriptions.readings import READING_FIELDS, reading_as_dict
-
-    updates: dict[int, list[dict]] = defaultdict(list)
-    # Plain columns, and each city's reading built once per units: a batch has hundreds of
-    # followers but 100 cities (bench/fanout.py: model rows cost more than the sends).
-    rows = (
-        Subscription.objects.filter(city_id__in=list(city_ids), paused=False)
-        .order_by("user_id", "created_at", "id")
-        .values_list(
-            "pk",
-            "user_id",
-            "city_id",
-            "user__units",
-            "city__stale",
-            "city__latest_id",
-            *(f"city__latest__{name}" for name in READING_FIELDS),
-        )
-    )
-    readings: dict[tuple[int, str], dict] = {}
-    for pk, user_id, city_id, units, stale, latest_id, *values in rows:
-        if latest_id is None:
-            continue
-        reading = readings.get((city_id, units))
-        if reading is None:
-            latest = Observation(pk=latest_id, **dict(zip(READING_FIELDS, values, strict=True)))
-            reading = readings[(city_id, units)] = reading_as_dict(latest, units=units, stale=stale)
-        updates[user_id].append({"subscription_id": pk, "city_id": city_id, "reading": reading})
-    _deliver(
-        [(user_id, {"type": "weather", "updates": batch}) for user_id, batch in updates.items()]
-    )
-    return len(updates)
+def notify_users_on_commit(user_ids: Iterable[int], event: dict) -> None:
+    """Send `event` once the current transaction commits (at once outside of one)."""
+    recipients = list(user_ids)
+    transaction.on_commit(lambda: notify_users(recipients, event))
 
 
-def _deliver(messages: list[tuple[int, dict]]) -> None:
-    """The only `group_send`: a whole batch in one event loop (bench/channel_layer_fanout.py)."""
+def notify_each(messages: list[tuple[int, dict]]) -> None:
+    """Send each user its own event, a whole batch in one event loop; failures are logged, never
+    raised: a push that fails must not undo the write it reports (pages resync on reconnect)."""
     layer = get_channel_layer()
     if layer is None or not messages:
         return
@@ -72,7 +51,6 @@ def _deliver(messages: list[tuple[int, dict]]) -> None:
             try:
                 await layer.group_send(user_group(user_id), event)
             except Exception:
-                # A push that fails must not undo the write it reports; pages resync on reconnect.
                 failed += 1
                 if failed == 1:
                     logger.exception("Could not notify user %s of %s", user_id, event.get("type"))
@@ -85,10 +63,6 @@ def _deliver(messages: list[tuple[int, dict]]) -> None:
         return
     if failed > 1:
         logger.warning("%d of %d notifications could not be sent", failed, len(messages))
-
-
-# PUBLISH commands per pipeline: one round trip carries a few hundred KiB at most.
-PIPELINE_CHUNK = 500
 
 
 def _pipelines(layer) -> bool:
