@@ -24,8 +24,9 @@ from pathlib import Path
 import requests
 
 from bench import world
-from bench.common import ROOT, free_port, server_env, stop, wait_for_port
+from bench.common import ROOT, server_env
 from bench.fake_provider import BUDGET_ENV, URL_ENV
+from tests.support.servers import free_port, process_stop, uvicorn_start, wait_for_port
 
 TITLE = "Provider budget: one cycle of 10,000 followed cities"
 BUDGET = "1000/second;10000/minute"
@@ -41,24 +42,12 @@ WORKER_BOOT = (
 
 def start_fake(port: int, *, budget: str, log: Path) -> subprocess.Popen:
     """The fake provider in its own process."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.fake_provider:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
+    process = uvicorn_start(
+        "bench.fake_provider:app",
+        port=port,
         env=server_env(**{BUDGET_ENV: budget}),
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
+        log=log,
+        options=("--log-level", "warning", "--no-access-log"),
     )
     wait_for_port(port, process)
     return process
@@ -88,7 +77,7 @@ def restore_provider() -> None:
 
 def reset_shared_state(provider, url: str) -> None:
     """A clean slate on both sides: the fake forgets its calls, Skywatch its budget and locks."""
-    from tests.support import refresh_state_reset
+    from tests.support.state import refresh_state_reset
 
     requests.post(f"{url}/reset", timeout=10).raise_for_status()
     refresh_state_reset(provider)
@@ -201,7 +190,7 @@ def start_workers(url: str, logs: list[Path]) -> list[subprocess.Popen]:
     while not all("ready." in log.read_text() for log in logs):
         if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
             for process in processes:
-                stop(process)
+                process_stop(process)
             raise RuntimeError("Celery workers did not start:\n" + logs[0].read_text()[-2000:])
         time.sleep(0.2)
     return processes
@@ -297,7 +286,7 @@ def run(*, log_dir: Path, ports: list[int]) -> dict:
             stats, seconds=seconds, batch=batch, cities=CITIES
         ) | {"stored": fresh}
         for process in workers:
-            stop(process)
+            process_stop(process)
         workers = []
 
         cities = list(City.objects.filter(pk__in=built.cities).order_by("pk"))
@@ -309,8 +298,8 @@ def run(*, log_dir: Path, ports: list[int]) -> dict:
         results["runs"]["naive"] = figures(stats, seconds=seconds, batch=batch, cities=CITIES)
     finally:
         for process in workers:
-            stop(process)
-        stop(fake)
+            process_stop(process)
+        process_stop(fake)
         restore_provider()
         world.clear()
     return results

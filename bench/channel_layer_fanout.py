@@ -30,7 +30,7 @@ from redis.asyncio.connection import AbstractConnection
 
 # Run as a script, so the project root is put on the path for the shared bench modules.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from bench.common import READING
+from tests.support.samples import SAMPLE_READING
 
 # channels_redis' default capacity (100), core sized for a 10,000-user burst, and PubSub.
 LAYERS = ("core", "core-10k", "pubsub")
@@ -38,7 +38,9 @@ PREFIX = "skywatch-bench"
 # A realistic `weather` event: three cities with a full reading each (about 1.3 KB).
 EVENT = {
     "type": "weather",
-    "updates": [{"subscription_id": n, "city_id": n, "reading": READING} for n in range(1, 4)],
+    "updates": [
+        {"subscription_id": n, "city_id": n, "reading": SAMPLE_READING} for n in range(1, 4)
+    ],
 }
 
 round_trips = 0

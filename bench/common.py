@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.servers import uvicorn_start, wait_for_port
 
-# A full reading as the websocket carries it (CONTRACT.md), for benchmarks that send events.
-READING = {
-    "observed_at": "2026-11-23T10:00:00Z",
-    "temperature": 7.4,
-    "feels_like": 5.1,
-    "humidity": 81,
-    "clouds": 75,
-    "wind_speed": 4.2,
-    "wind_direction": 250,
-    "precipitation_probability": 40,
-    "pressure": 1012,
-    "condition": "Light rain",
-    "icon": "rain",
-    "units": "metric",
-    "provider": "open-meteo",
-    "stale": False,
-}
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def setup_django(database_url: str | None = None) -> None:
@@ -40,12 +22,6 @@ def setup_django(database_url: str | None = None) -> None:
     import django
 
     django.setup()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_env(**extra: str) -> dict:
@@ -61,56 +37,18 @@ def server_env(**extra: str) -> dict:
 
 
 def start_uvicorn(port: int, env: dict, *, log: Path, workers: int = 1) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "skywatch.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--lifespan",
-            "on",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--ws-per-message-deflate",
-            "false",
-        ],
-        cwd=ROOT,
+    process = uvicorn_start(
+        "skywatch.asgi:application",
+        port=port,
         env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
+        log=log,
+        options=(
+            *("--workers", str(workers), "--lifespan", "on", "--log-level", "warning"),
+            *("--no-access-log", "--ws-per-message-deflate", "false"),
+        ),
     )
     wait_for_port(port, process)
     return process
-
-
-def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port} after {timeout} s")
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def print_table(title: str, columns: list[str], rows: list[list]) -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from bench import world
 from bench.clients import Client, ClientPool
-from bench.common import ROOT, free_port, server_env, start_uvicorn, stop, wait_for_port
+from bench.common import ROOT, server_env, start_uvicorn
+from tests.support.servers import free_port, process_stop, wait_for_port
 
 TITLE = "Connections: idle authenticated sockets held by one server process"
 USERS, CITIES, PER_USER = 10_000, 10_000, 15
@@ -73,7 +74,7 @@ class Live:
 
     def close(self) -> None:
         self.pool.close()
-        stop(self.server)
+        process_stop(self.server)
 
 
 def clients_for(built: world.World) -> list[Client]:
@@ -177,7 +178,7 @@ def run(*, log_dir: Path, ports: list[int], keep: bool = False) -> dict:
                 )
             finally:
                 bare_pool.close()
-                stop(bare)
+                process_stop(bare)
     except BaseException:
         live.close()
         raise

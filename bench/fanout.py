@@ -28,7 +28,7 @@ from pathlib import Path
 from bench import world
 from bench.budget import reset_shared_state, restore_provider, start_fake, use_fake_provider
 from bench.clients import ClientPool
-from bench.common import READING, free_port, server_env, start_uvicorn, stop
+from bench.common import server_env, start_uvicorn
 from bench.connections import (
     CITIES,
     CONNECT_SECONDS,
@@ -39,6 +39,8 @@ from bench.connections import (
     clients_for,
     connect_until,
 )
+from tests.support.samples import SAMPLE_READING
+from tests.support.servers import free_port, process_stop
 
 TITLE = "Fan-out: one refresh of 10,000 cities to N open dashboards (15 cities each)"
 LEVELS = (1000, 10_000)
@@ -190,7 +192,9 @@ def bare_replay(pool: ClientPool, batches: list, follows_by_city: dict, follows:
         updates: dict[int, list] = collections.defaultdict(list)
         for city in cities:
             for user in follows_by_city.get(city, ()):
-                updates[user].append({"subscription_id": 0, "city_id": city, "reading": READING})
+                updates[user].append(
+                    {"subscription_id": 0, "city_id": city, "reading": SAMPLE_READING}
+                )
         # In user order, as readings_publish sends them.
         plan.append(
             [
@@ -276,7 +280,7 @@ def run(*, log_dir: Path, ports: list[int], live: Live | None = None) -> dict:
             results["levels"][str(len(online))] = {"skywatch": skywatch, "baseline": baseline}
     finally:
         live.close()
-        stop(fake)
+        process_stop(fake)
         restore_provider()
     return results
 

@@ -20,7 +20,8 @@ import tempfile
 from pathlib import Path
 
 from bench import world
-from bench.common import free_port, server_env, start_uvicorn, stop
+from bench.common import server_env, start_uvicorn
+from tests.support.servers import free_port, process_stop
 
 TITLE = "REST: authenticated GETs against a bare Django JSON view in the same server"
 USERS, CITIES, PER_USER, SEARCHES = 100, 1500, 15, 15
@@ -183,7 +184,7 @@ def run(*, log_dir: Path, ports: list[int]) -> dict:
                         )
                 results["runs"] = {path: combined(runs) for path, runs in rounds.items()}
         finally:
-            stop(server)
+            process_stop(server)
     results["queries"] = query_counts(built)
     world.clear()
     return results

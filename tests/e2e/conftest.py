@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.support.servers import free_port, process_stop, uvicorn_start
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -39,12 +40,6 @@ def pytest_collection_modifyitems(config, items):
                     item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Server:
     """`make run`'s server as a subprocess: start, stop and start again on the same port."""
@@ -70,24 +65,12 @@ class Server:
         return result.stdout
 
     def start(self) -> None:
-        log = (self.workdir / "server.log").open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "skywatch.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--lifespan",
-                "on",
-            ],
-            cwd=ROOT,
+        self.process = uvicorn_start(
+            "skywatch.asgi:application",
+            port=self.port,
             env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            log=self.workdir / "server.log",
+            options=("--lifespan", "on"),
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -102,13 +85,7 @@ class Server:
         raise RuntimeError("The server did not start within 60 s")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        process_stop(self.process)
         self.process = None
 
 

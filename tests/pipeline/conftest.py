@@ -6,7 +6,7 @@ import pytest
 
 from subscriptions import planning
 from tests.factories import CityFactory, SubscriptionFactory, UserFactory
-from tests.support import refresh_state_reset
+from tests.support.state import refresh_state_reset
 from weather_provider.registry import PROVIDERS, get_provider, reset_providers
 
 FAKES = {

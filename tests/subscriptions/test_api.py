@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from skywatch.times import iso_z
 from subscriptions.models import Subscription
 from subscriptions.services import subscription_create
 from tests.factories import ObservationFactory
+from tests.support.samples import SAMPLE_READING
 
 
 def error_of(response) -> dict:
@@ -60,20 +62,9 @@ def test_the_latest_reading_has_every_field(alice_client, alice):
     subscription.city.save()
     reading = alice_client.get("/api/subscriptions").json()[0]["latest"]
     assert reading == {
-        "observed_at": observation.observed_at.isoformat().replace("+00:00", "Z"),
-        "temperature": 7.4,
-        "feels_like": 5.1,
-        "humidity": 81,
-        "clouds": 75,
-        "wind_speed": 4.2,
-        "wind_direction": 250,
-        "precipitation_probability": 40,
-        "pressure": 1012,
-        "condition": "Light rain",
-        "icon": "rain",
-        "units": "metric",
+        **SAMPLE_READING,
+        "observed_at": iso_z(observation.observed_at),
         "provider": "random",
-        "stale": False,
     }
 
 

@@ -1,0 +1,1 @@
+"""Support code the tests and the benchmarks share (servers, samples, a clean pipeline)."""
