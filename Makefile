@@ -42,6 +42,7 @@ beat: needs-redis migrate
 
 lint: install-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/ruff format --check .
 
 format: install-test
@@ -50,6 +51,7 @@ format: install-test
 
 test: install-test chart-check
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	DJANGO_ENV=test $(PY) -m pytest
 
 # Lints and renders the Helm chart (no helm binary) and the k8s overlays, validates every manifest.
