@@ -90,6 +90,8 @@ class CountingProvider(WeatherProvider):
         self.missing: set = set()
         self.observed_at: dt.datetime | None = None
         self.delay = 0.0
+        # When set, every read waits here until as many reads are in flight as it has parties.
+        self.rendezvous: threading.Barrier | None = None
 
     @property
     def calls(self) -> list[Call]:
@@ -106,6 +108,8 @@ class CountingProvider(WeatherProvider):
         wait = self.counter.receive(ids, self.call_weight(locations))
         if wait is not None:
             raise ProviderError("Too many requests (HTTP 429).", retry_after=wait)
+        if self.rendezvous is not None:
+            self.rendezvous.wait(timeout=60)
         if self.delay:
             time.sleep(self.delay)
         if self.failures:

@@ -50,7 +50,7 @@ def test_concurrent_duplicate_tasks_store_each_reading_once(counting, follow):
     cities = follow(4)
     ids = [city.pk for city in cities]
     counting.observed_at = OBSERVED_AT
-    counting.delay = 0.2  # both copies are in flight before either stores
+    counting.rendezvous = threading.Barrier(2)  # both copies are in flight before either stores
     enqueued_at = timezone.now().isoformat()
     start = threading.Barrier(2)
     errors: list[BaseException] = []

@@ -11,12 +11,13 @@ import time
 import pytest
 
 from subscriptions import refresh
-from subscriptions.coordination import coordination_reset
+from subscriptions.coordination import coordination_reset, pending_batches
 from tests.factories import CityFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
-LEASE = 0.3
+# Long enough that a heartbeat (every third of it) is never late on a loaded 2-core box.
+LEASE = 2.0
 
 
 def forget_pending() -> None:
@@ -43,7 +44,10 @@ def test_batches_nobody_runs_stop_holding_the_next_cycle_back_after_the_lease(fo
 
     assert fan_out(queued) == 1
     assert fan_out(queued) == 0  # the batch is pending: its worker may still be on it
-    time.sleep(LEASE + 0.2)  # ...but no worker renewed its lease: it died with the batch
+    # ...but no worker renews its lease (it died with the batch), so the lease lapses.
+    deadline = time.monotonic() + 10 * LEASE
+    while pending_batches() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
     assert fan_out(queued) == 1
     assert [task[0] for task in queued] == [[city.pk for city in followed]] * 2
@@ -54,7 +58,7 @@ def test_a_running_batch_keeps_its_cycle_pending_past_the_lease(followed, monkey
     during: list = []
 
     def slow_batch(cities, **kwargs):
-        time.sleep(3 * LEASE)
+        time.sleep(2 * LEASE)  # the lease would have lapsed twice over without its heartbeat
         during.append(fan_out(queued))
         return refresh.RefreshSummary()
 
