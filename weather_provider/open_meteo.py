@@ -19,7 +19,7 @@ from weather_provider.base import (
 )
 from weather_provider.conditions import describe_wmo
 from weather_provider.http import DEFAULT_TIMEOUT, HttpClient, QueryKeyAuth, retry_after_seconds
-from weather_provider.random import split_country
+from weather_provider.names import split_country
 from weather_provider.secrets import open_meteo_api_key, redact
 
 KEY_PREFIX = "om:"

@@ -18,7 +18,7 @@ from weather_provider.base import (
     WeatherProvider,
 )
 from weather_provider.http import DEFAULT_TIMEOUT, HttpClient, QueryKeyAuth, retry_after_seconds
-from weather_provider.random import normalise
+from weather_provider.names import normalise
 from weather_provider.secrets import OPENWEATHER_KEY_HELP, Secret, openweather_api_key, redact
 
 KEY_PREFIX = "ow:"

