@@ -11,8 +11,9 @@ from weather_provider.conditions import ICONS
 # A day's condition is its most severe step's, as Open-Meteo's daily weather code is; the icons
 # are listed from the mildest to the most severe.
 SEVERITY = {icon: rank for rank, icon in enumerate(ICONS)}
-# A later day is kept only when its steps cover at least this many of its hours.
-MIN_DAY_HOURS = 12
+# A later day is kept only when its steps cover this many of its hours (all but one 3-hour
+# step): the morning of a day that the forecast ends in would give a wrong high and low.
+MIN_DAY_HOURS = 21
 
 SunTimes = tuple[dt.datetime | None, dt.datetime | None]
 
