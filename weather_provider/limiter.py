@@ -118,7 +118,7 @@ class Budget:
     ) -> None:
         self.name = name
         self.windows = list(windows)
-        self.text = text or ";".join(str(window) for window in self.windows)
+        self.text = text
         self.storage = storage
         self.strategy = MovingWindowRateLimiter(storage)
         self.client = client
@@ -238,8 +238,8 @@ def _storage() -> Storage:
 def budget_for(provider: WeatherProvider) -> Budget:
     """The provider's shared budget: in Redis when REDIS_URL is set, in this process otherwise.
 
-    The one place a provider's budget is built: its text (`provider_budget`), its windows
-    (`budget_windows`), and through `batch_size` the largest call each window can pay for.
+    The one place a provider's budget is built: its text (`provider_budget`, kept as `text`)
+    and its windows (`budget_windows`); `batch_size_for` cuts each kind of call to them.
     """
     text = provider_budget(provider)
     windows = budget_windows(text)
