@@ -34,6 +34,7 @@ WMO_CODES: dict[int, tuple[str, str]] = {
     99: ("Thunderstorm with heavy hail", "thunderstorm"),
 }
 
+# From the mildest to the most severe: a forecast day shows its most severe hour.
 ICONS = ("clear", "partly-cloudy", "cloudy", "fog", "drizzle", "rain", "snow", "thunderstorm")
 
 

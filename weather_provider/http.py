@@ -57,6 +57,19 @@ def retry_after_seconds(value: str | None, *, default: float | None) -> float | 
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
+def answered_at(response: requests.Response) -> dt.datetime:
+    """When the provider answered, from its Date header; now when it sent none (UTC, seconds)."""
+    try:
+        when = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError):
+        when = None
+    if when is None:
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC)
+
+
 class HttpClient:
     """A provider's shared session; transport failures become transient ProviderErrors."""
 

@@ -14,7 +14,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
-from weather_provider.base import Location, WeatherProvider
+from weather_provider.base import CURRENT, CallKind, Location, WeatherProvider
 
 KEY_PREFIX = "skywatch:budget"
 # A freed slot is taken a little after it frees, so jitter between taking budget and the
@@ -50,11 +50,8 @@ def shared_redis() -> redis.Redis | None:
 
 
 def provider_budget(provider: WeatherProvider) -> str:
-    """The budget string: the provider's `budget`, else PROVIDER_RATE_LIMIT, else its free tier."""
-    budget = getattr(provider, "budget", None)
-    if isinstance(budget, str) and budget.strip():
-        return budget.strip()
-    return (settings.PROVIDER_RATE_LIMIT or provider.rate_limit).strip()
+    """The budget text of a provider: PROVIDER_RATE_LIMIT, else its free tier (see `budget`)."""
+    return provider.budget
 
 
 def budget_windows(budget: str) -> list[RateLimitItem]:
@@ -71,16 +68,35 @@ def budget_windows(budget: str) -> list[RateLimitItem]:
     return windows
 
 
-def batch_size_within(provider: WeatherProvider, windows: Sequence[RateLimitItem]) -> int:
-    """The provider's batch size, cut down so one call never costs more than the smallest window."""
+def _placeholders(count: int) -> list[Location]:
+    return [Location(0, 0.0, 0.0)] * count
+
+
+def batch_size_within(
+    provider: WeatherProvider, windows: Sequence[RateLimitItem], *, kind: CallKind = CURRENT
+) -> int:
+    """The provider's batch size for calls of `kind`, cut down so that one call never costs
+    more than the smallest window."""
     smallest = min(window.amount for window in windows)
+
+    def weight(size: int) -> int:
+        return provider.call_weight(_placeholders(size), kind=kind)
+
     size = max(1, provider.batch_size)
-    placeholder = Location(0, 0.0, 0.0)
-    while size > 1 and provider.call_weight([placeholder] * size) > smallest:
-        size = max(1, min(size - 1, size * smallest // provider.call_weight([placeholder] * size)))
-    if provider.call_weight([placeholder]) > smallest:
+    while size > 1 and weight(size) > smallest:
+        size = max(1, min(size - 1, size * smallest // weight(size)))
+    if weight(1) > smallest:
         raise ValueError(f"One call to {provider.name} costs more than its whole budget allows.")
     return size
+
+
+def batches_weight(
+    provider: WeatherProvider, count: int, *, batch_size: int, kind: CallKind = CURRENT
+) -> int:
+    """What calls of `kind` for `count` locations cost, cut into batches of `batch_size`."""
+    full, rest = divmod(max(0, count), max(1, batch_size))
+    cost = full * provider.call_weight(_placeholders(batch_size), kind=kind) if full else 0
+    return cost + (provider.call_weight(_placeholders(rest), kind=kind) if rest else 0)
 
 
 def margin(window: RateLimitItem) -> float:
@@ -98,9 +114,11 @@ class Budget:
         storage: Storage,
         client: redis.Redis | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        text: str = "",
     ) -> None:
         self.name = name
         self.windows = list(windows)
+        self.text = text
         self.storage = storage
         self.strategy = MovingWindowRateLimiter(storage)
         self.client = client
@@ -218,7 +236,11 @@ def _storage() -> Storage:
 
 
 def budget_for(provider: WeatherProvider) -> Budget:
-    """The provider's shared budget: in Redis when REDIS_URL is set, in this process otherwise."""
+    """The provider's shared budget: in Redis when REDIS_URL is set, in this process otherwise.
+
+    The one place a provider's budget is built: its text (`provider_budget`, kept as `text`)
+    and its windows (`budget_windows`); `batch_size_for` cuts each kind of call to them.
+    """
     text = provider_budget(provider)
     windows = budget_windows(text)
     storage = _storage()
@@ -227,6 +249,11 @@ def budget_for(provider: WeatherProvider) -> Budget:
     with _registry_lock:
         if key not in _budgets:
             _budgets[key] = Budget(
-                name=provider.name, windows=windows, storage=storage, client=client
+                name=provider.name, windows=windows, storage=storage, client=client, text=text
             )
         return _budgets[key]
+
+
+def batch_size_for(provider: WeatherProvider, *, kind: CallKind = CURRENT) -> int:
+    """How many locations one call of `kind` may carry within the provider's budget."""
+    return batch_size_within(provider, budget_for(provider).windows, kind=kind)

@@ -1,16 +1,29 @@
-"""Open-Meteo: free (non-commercial) geocoding and current weather, many locations per call."""
+"""Open-Meteo: free (non-commercial) geocoding, current weather and forecasts, many locations
+per call, each call weighed as Open-Meteo counts it."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 from collections.abc import Iterator, Sequence
+from fractions import Fraction
 from typing import Any
 
 import requests
 
 from weather_provider.base import (
+    CURRENT,
+    CURRENT_AND_FORECAST,
+    FORECAST,
+    FORECAST_DAYS,
+    FORECAST_HOURS,
+    CallKind,
     CityNotFound,
+    CurrentAndForecast,
+    Forecast,
+    ForecastDay,
+    ForecastHour,
     Location,
     Place,
     ProviderError,
@@ -18,8 +31,15 @@ from weather_provider.base import (
     WeatherProvider,
 )
 from weather_provider.conditions import describe_wmo
-from weather_provider.http import DEFAULT_TIMEOUT, HttpClient, QueryKeyAuth, retry_after_seconds
-from weather_provider.random import split_country
+from weather_provider.forecasts import local_date, one_decimal, utc, whole
+from weather_provider.http import (
+    DEFAULT_TIMEOUT,
+    HttpClient,
+    QueryKeyAuth,
+    answered_at,
+    retry_after_seconds,
+)
+from weather_provider.names import split_country
 from weather_provider.secrets import open_meteo_api_key, redact
 
 KEY_PREFIX = "om:"
@@ -38,6 +58,32 @@ CURRENT_VARIABLES = (
     "pressure_msl",
     "weather_code",
 )
+HOURLY_VARIABLES = (
+    "temperature_2m",
+    "apparent_temperature",
+    "precipitation_probability",
+    "precipitation",
+    "wind_speed_10m",
+    "wind_gusts_10m",
+    "cloud_cover",
+    "uv_index",
+    "weather_code",
+)
+DAILY_VARIABLES = (
+    "temperature_2m_max",
+    "temperature_2m_min",
+    "precipitation_probability_max",
+    "precipitation_sum",
+    "wind_speed_10m_max",
+    "uv_index_max",
+    "sunrise",
+    "sunset",
+    "weather_code",
+)
+# Open-Meteo counts a location as one call up to 10 variables and 14 days, and proportionally
+# beyond (15 variables: 1.5 calls); see `query_weight`.
+REFERENCE_VARIABLES = 10
+REFERENCE_DAYS = 14
 # Servers commonly refuse request lines over 8 KB; stay clear of it with the other parameters.
 MAX_COORDINATE_CHARS = 6000
 MAX_GEOCODING_COUNT = 100
@@ -60,6 +106,25 @@ def quota_wait(reason: str, now: dt.datetime) -> float:
     return 60.0
 
 
+def query_weight(*, locations: int, variables: int, days: int) -> Fraction:
+    """What Open-Meteo counts for one request: per location max(1, variables / 10 * max(1,
+    days / 14)), summed over the locations, fractions kept (ForecastApiResult.swift,
+    `calculateQueryWeight`; "15 weather variables over 2 weeks count as 1.5 calls")."""
+    per_location = Fraction(variables, REFERENCE_VARIABLES) * max(
+        Fraction(1), Fraction(days, REFERENCE_DAYS)
+    )
+    return locations * max(Fraction(1), per_location)
+
+
+def request_variables(params: dict[str, Any]) -> int:
+    """How many variables a request names, over its current, hourly and daily sections."""
+    return sum(
+        len(str(params[section]).split(","))
+        for section in ("current", "hourly", "daily", "minutely_15")
+        if params.get(section)
+    )
+
+
 def hour_value(hourly: dict[str, Any], variable: str, at: int) -> int | None:
     """The hourly value of the hour that contains the unix time `at`, rounded; None if absent."""
     times = hourly.get("time") or []
@@ -73,8 +138,27 @@ def hour_value(hourly: dict[str, Any], variable: str, at: int) -> int | None:
     return None if best is None else round(best)
 
 
+def rows(section: dict[str, Any], variables: Sequence[str]) -> Iterator[tuple[int, dict]]:
+    """(time, {variable: value}) for each time of an hourly or daily section; a variable the
+    answer leaves out reads None, one whose values do not match the times is a ValueError."""
+    times = section["time"]
+    if not isinstance(times, list):
+        raise TypeError("time is not a list")
+    columns = {}
+    for variable in variables:
+        values = section.get(variable)
+        if values is None:
+            values = [None] * len(times)
+        if not isinstance(values, list) or len(values) != len(times):
+            raise ValueError(f"{variable} does not match the times")
+        columns[variable] = values
+    for index, at in enumerate(times):
+        yield int(at), {variable: columns[variable][index] for variable in variables}
+
+
 class OpenMeteoProvider(WeatherProvider):
-    """Open-Meteo's geocoding and forecast APIs; every location in a batch costs one call."""
+    """Open-Meteo's geocoding and forecast APIs; every location in a batch counts against the
+    budget, by as many calls as its variables and days make (`call_weight`)."""
 
     name = "open-meteo"
     label = "Open-Meteo"
@@ -107,11 +191,17 @@ class OpenMeteoProvider(WeatherProvider):
 
     # --- HTTP ---------------------------------------------------------------------------
 
-    def _call(self, url: str, params: dict[str, Any], *, not_found: str | None = None) -> Any:
+    def _get(
+        self, url: str, params: dict[str, Any], *, not_found: str | None = None
+    ) -> requests.Response:
+        """A successful answer; every failure mapped to a ProviderError by `_failure`."""
         response = self.http.get(url, params=params)
         if response.status_code == 200:
-            return self.http.json(response)
+            return response
         raise self._failure(response, not_found=not_found)
+
+    def _call(self, url: str, params: dict[str, Any], *, not_found: str | None = None) -> Any:
+        return self.http.json(self._get(url, params, not_found=not_found))
 
     def _failure(self, response: requests.Response, *, not_found: str | None) -> ProviderError:
         status = response.status_code
@@ -203,7 +293,7 @@ class OpenMeteoProvider(WeatherProvider):
         except (KeyError, TypeError, ValueError):
             raise self._unexpected() from None
 
-    # --- Current weather ----------------------------------------------------------------
+    # --- Weather: current, forecast, or both in one request --------------------------------
 
     def _chunks(self, locations: Sequence[Location]) -> Iterator[list[Location]]:
         """At most `batch_size` locations per request, fewer when the URL would grow too long."""
@@ -219,6 +309,52 @@ class OpenMeteoProvider(WeatherProvider):
             length += size
         if chunk:
             yield chunk
+
+    def _params(self, kind: CallKind, chunk: Sequence[Location]) -> dict[str, Any]:
+        """The request for a call of `kind`: current values with this hour's chance of rain,
+        a forecast (hours from the current hour, local days from today), or both at once."""
+        params: dict[str, Any] = {
+            "latitude": ",".join(coordinate(location.latitude) for location in chunk),
+            "longitude": ",".join(coordinate(location.longitude) for location in chunk),
+            "wind_speed_unit": "ms",
+            "timeformat": "unixtime",
+        }
+        if kind == CURRENT:
+            return params | {
+                "current": ",".join(CURRENT_VARIABLES),
+                "hourly": "precipitation_probability",
+                "forecast_hours": 1,
+                "timezone": "GMT",
+            }
+        if kind not in (FORECAST, CURRENT_AND_FORECAST):
+            raise ValueError(f"Unknown kind of call {kind!r}.")
+        params |= {
+            "hourly": ",".join(HOURLY_VARIABLES),
+            "daily": ",".join(DAILY_VARIABLES),
+            "forecast_hours": FORECAST_HOURS,
+            "forecast_days": FORECAST_DAYS,
+            # The city's own time zone, so that the days are its local dates.
+            "timezone": "auto",
+        }
+        if kind == CURRENT_AND_FORECAST:
+            params["current"] = ",".join(CURRENT_VARIABLES)
+        return params
+
+    def call_weight(self, locations: Sequence[Location], *, kind: CallKind = CURRENT) -> int:
+        """Open-Meteo's own count of the requests a call makes, each rounded up to whole calls:
+        a current call 1 per location (9 variables), a forecast 1.8 (18 variables over 8
+        days), both at once 2.6 (26 variables) rather than 2.8 as two calls."""
+        days = 1 if kind == CURRENT else FORECAST_DAYS
+        return sum(
+            math.ceil(
+                query_weight(
+                    locations=len(chunk),
+                    variables=request_variables(self._params(kind, chunk)),
+                    days=days,
+                )
+            )
+            for chunk in self._chunks(locations)
+        )
 
     def _reading(self, item: dict[str, Any]) -> Reading | None:
         """One location's reading; None when Open-Meteo has no value for a required field."""
@@ -245,37 +381,95 @@ class OpenMeteoProvider(WeatherProvider):
             icon=icon,
         )
 
-    def _current_chunk(self, chunk: list[Location]) -> dict[int | str, Reading]:
-        params = {
-            "latitude": ",".join(coordinate(location.latitude) for location in chunk),
-            "longitude": ",".join(coordinate(location.longitude) for location in chunk),
-            "current": ",".join(CURRENT_VARIABLES),
-            "hourly": "precipitation_probability",
-            "forecast_hours": 1,
-            "wind_speed_unit": "ms",
-            "timezone": "GMT",
-            "timeformat": "unixtime",
-        }
-        data = self._call(self.forecast_url, params)
+    def _forecast(self, item: dict[str, Any], issued_at: dt.datetime) -> Forecast:
+        """One location's forecast; a value Open-Meteo leaves out (null) stays None."""
+        offset = int(item.get("utc_offset_seconds") or 0)
+        hours = []
+        for at, row in rows(item["hourly"], HOURLY_VARIABLES):
+            condition, icon = describe_wmo(row["weather_code"])
+            hours.append(
+                ForecastHour(
+                    time=utc(at),
+                    temperature=one_decimal(row["temperature_2m"]),
+                    feels_like=one_decimal(row["apparent_temperature"]),
+                    precipitation_probability=whole(row["precipitation_probability"]),
+                    precipitation=one_decimal(row["precipitation"]),
+                    wind_speed=one_decimal(row["wind_speed_10m"]),
+                    wind_gusts=one_decimal(row["wind_gusts_10m"]),
+                    clouds=whole(row["cloud_cover"]),
+                    uv_index=one_decimal(row["uv_index"]),
+                    condition=condition,
+                    icon=icon,
+                )
+            )
+        days = []
+        for midnight, row in rows(item["daily"], DAILY_VARIABLES):
+            condition, icon = describe_wmo(row["weather_code"])
+            days.append(
+                ForecastDay(
+                    # Daily times are local midnights; the day's middle keeps its date even
+                    # when a daylight saving change moved the offset since `utc_offset_seconds`.
+                    date=local_date(utc(midnight) + dt.timedelta(hours=12), offset),
+                    temperature_max=one_decimal(row["temperature_2m_max"]),
+                    temperature_min=one_decimal(row["temperature_2m_min"]),
+                    precipitation_probability_max=whole(row["precipitation_probability_max"]),
+                    precipitation_sum=one_decimal(row["precipitation_sum"]),
+                    wind_speed_max=one_decimal(row["wind_speed_10m_max"]),
+                    uv_index_max=one_decimal(row["uv_index_max"]),
+                    sunrise=utc(row["sunrise"]) if row["sunrise"] else None,
+                    sunset=utc(row["sunset"]) if row["sunset"] else None,
+                    condition=condition,
+                    icon=icon,
+                )
+            )
+        return Forecast(
+            issued_at=issued_at,
+            timezone=str(item.get("timezone") or ""),
+            utc_offset_seconds=offset,
+            step_hours=1,
+            hourly=tuple(hours),
+            daily=tuple(days),
+        )
+
+    def _fetch(self, kind: CallKind, chunk: list[Location]) -> CurrentAndForecast:
+        response = self._get(self.forecast_url, self._params(kind, chunk))
+        data = self.http.json(response)
+        issued_at = answered_at(response)
         # One coordinate answers with an object, several with a list in the order asked.
         items = data if isinstance(data, list) else [data]
         if len(items) != len(chunk):
             raise self._unexpected()
-        readings: dict[int | str, Reading] = {}
+        answer = CurrentAndForecast({}, {})
         try:
             for index, item in enumerate(items):
                 position = int(item.get("location_id", index))
                 if not 0 <= position < len(chunk):
                     raise IndexError(position)
-                reading = self._reading(item)
-                if reading is not None:
-                    readings[chunk[position].id] = reading
-        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+                key = chunk[position].id
+                if kind != FORECAST:
+                    reading = self._reading(item)
+                    if reading is not None:
+                        answer.readings[key] = reading
+                if kind != CURRENT:
+                    answer.forecasts[key] = self._forecast(item, issued_at)
+        except (AttributeError, IndexError, KeyError, OverflowError, TypeError, ValueError):
             raise self._unexpected() from None
-        return readings
+        return answer
+
+    def _weather(self, kind: CallKind, locations: Sequence[Location]) -> CurrentAndForecast:
+        answer = CurrentAndForecast({}, {})
+        for chunk in self._chunks(locations):
+            part = self._fetch(kind, chunk)
+            answer.readings.update(part.readings)
+            answer.forecasts.update(part.forecasts)
+        return answer
 
     def current(self, locations: Sequence[Location]) -> dict[int | str, Reading]:
-        readings: dict[int | str, Reading] = {}
-        for chunk in self._chunks(locations):
-            readings.update(self._current_chunk(chunk))
-        return readings
+        return self._weather(CURRENT, locations).readings
+
+    def forecast(self, locations: Sequence[Location]) -> dict[int | str, Forecast]:
+        return self._weather(FORECAST, locations).forecasts
+
+    def current_and_forecast(self, locations: Sequence[Location]) -> CurrentAndForecast:
+        """Both in one request: `current=` with `hourly=` and `daily=`, cheaper than two."""
+        return self._weather(CURRENT_AND_FORECAST, locations)

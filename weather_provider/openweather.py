@@ -1,4 +1,5 @@
-"""OpenWeather: geocoding and current weather with an API key, one location per call."""
+"""OpenWeather: geocoding, current weather and the free 5-day / 3-hour forecast with an API key,
+one location per call."""
 
 from __future__ import annotations
 
@@ -10,20 +11,32 @@ from typing import Any
 import requests
 
 from weather_provider.base import (
+    FORECAST_HOURS,
     CityNotFound,
+    Forecast,
+    ForecastHour,
     Location,
     Place,
     ProviderError,
     Reading,
     WeatherProvider,
 )
-from weather_provider.http import DEFAULT_TIMEOUT, HttpClient, QueryKeyAuth, retry_after_seconds
-from weather_provider.random import normalise
+from weather_provider.forecasts import fold_days, local_date, one_decimal, utc, whole
+from weather_provider.http import (
+    DEFAULT_TIMEOUT,
+    HttpClient,
+    QueryKeyAuth,
+    answered_at,
+    retry_after_seconds,
+)
+from weather_provider.names import normalise
 from weather_provider.secrets import OPENWEATHER_KEY_HELP, Secret, openweather_api_key, redact
 
 KEY_PREFIX = "ow:"
 API_URL = "https://api.openweathermap.org"
 MAX_GEOCODING_LIMIT = 5
+# The free forecast (/data/2.5/forecast) gives 5 days in steps of 3 hours.
+FORECAST_STEP_HOURS = 3
 # How far (degrees) a place found again by name may lie from the coordinates in its key.
 SAME_PLACE_DEGREES = 0.1
 KEY_REFUSED = (
@@ -49,6 +62,14 @@ def openweather_icon(code: int) -> str:
     if code in (801, 802):
         return "partly-cloudy"
     return "cloudy"
+
+
+def condition_of(data: dict[str, Any]) -> tuple[str, str]:
+    """Condition text ("Light rain") and dashboard icon of a weather or forecast entry."""
+    weather = (data.get("weather") or [{}])[0]
+    code = int(weather.get("id", 0))
+    description = str(weather.get("description") or weather.get("main") or "Unknown")
+    return description[:1].upper() + description[1:], openweather_icon(code)
 
 
 def place_key(latitude: float, longitude: float, country: str, name: str) -> str:
@@ -111,12 +132,18 @@ class OpenWeatherProvider(WeatherProvider):
 
     # --- HTTP ---------------------------------------------------------------------------
 
-    def _call(self, path: str, params: dict[str, Any], *, not_found: str | None = None) -> Any:
+    def _get(
+        self, path: str, params: dict[str, Any], *, not_found: str | None = None
+    ) -> requests.Response:
+        """A successful answer; every failure mapped to a ProviderError by `_failure`."""
         self._key()  # fails early, with how to set the key, when there is none
         response = self.http.get(f"{self.base_url}{path}", params=params)
         if response.status_code == 200:
-            return self.http.json(response)
+            return response
         raise self._failure(response, not_found=not_found)
+
+    def _call(self, path: str, params: dict[str, Any], *, not_found: str | None = None) -> Any:
+        return self.http.json(self._get(path, params, not_found=not_found))
 
     def _failure(self, response: requests.Response, *, not_found: str | None) -> ProviderError:
         status = response.status_code
@@ -227,9 +254,7 @@ class OpenWeatherProvider(WeatherProvider):
 
     def _reading(self, data: Any) -> Reading:
         main, wind = data["main"], data.get("wind") or {}
-        weather = (data.get("weather") or [{}])[0]
-        code = int(weather.get("id", 0))
-        description = str(weather.get("description") or weather.get("main") or "Unknown")
+        condition, icon = condition_of(data)
         return Reading(
             observed_at=dt.datetime.fromtimestamp(int(data["dt"]), tz=dt.UTC),
             temperature=round(float(main["temp"]), 1),
@@ -241,8 +266,8 @@ class OpenWeatherProvider(WeatherProvider):
             wind_direction=round(wind.get("deg", 0)) % 360,
             precipitation_probability=None,
             pressure=round(float(main["pressure"]), 1),
-            condition=description[:1].upper() + description[1:],
-            icon=openweather_icon(code),
+            condition=condition,
+            icon=icon,
         )
 
     def current(self, locations: Sequence[Location]) -> dict[int | str, Reading]:
@@ -260,3 +285,67 @@ class OpenWeatherProvider(WeatherProvider):
             except (AttributeError, IndexError, KeyError, TypeError, ValueError):
                 raise self._unexpected() from None
         return readings
+
+    # --- Forecast -----------------------------------------------------------------------
+
+    def _forecast_hour(self, row: dict[str, Any]) -> ForecastHour:
+        main, wind = row["main"], row.get("wind") or {}
+        condition, icon = condition_of(row)
+        # No "rain" or "snow" in a step means none fell; both are the step's 3 hours, in mm.
+        amounts = [(row.get(kind) or {}).get("3h") or 0.0 for kind in ("rain", "snow")]
+        pop = row.get("pop")
+        return ForecastHour(
+            time=utc(row["dt"]),
+            temperature=one_decimal(main["temp"]),
+            feels_like=one_decimal(main.get("feels_like")),
+            precipitation_probability=None if pop is None else whole(float(pop) * 100),
+            precipitation=one_decimal(sum(float(amount) for amount in amounts)),
+            wind_speed=one_decimal(wind.get("speed")),
+            wind_gusts=one_decimal(wind.get("gust")),
+            clouds=whole((row.get("clouds") or {}).get("all")),
+            uv_index=None,
+            condition=condition,
+            icon=icon,
+        )
+
+    def _forecast(self, data: Any, issued_at: dt.datetime) -> Forecast:
+        """Steps of 3 hours as they come, days folded from them in the city's local dates;
+        sunrise and sunset only for the day the answer gives them (today)."""
+        city = data["city"]
+        offset = int(city.get("timezone") or 0)
+        steps = sorted(
+            (self._forecast_hour(row) for row in data["list"]), key=lambda step: step.time
+        )
+        if not steps:
+            raise ValueError("a forecast without steps")
+        sun = {}
+        if city.get("sunrise") and city.get("sunset"):
+            sunrise, sunset = utc(city["sunrise"]), utc(city["sunset"])
+            sun[local_date(sunrise, offset)] = (sunrise, sunset)
+        days = fold_days(steps, utc_offset_seconds=offset, step_hours=FORECAST_STEP_HOURS, sun=sun)
+        horizon = steps[0].time + dt.timedelta(hours=FORECAST_HOURS)
+        return Forecast(
+            issued_at=issued_at,
+            timezone="",
+            utc_offset_seconds=offset,
+            step_hours=FORECAST_STEP_HOURS,
+            hourly=tuple(step for step in steps if step.time < horizon),
+            daily=days,
+        )
+
+    def forecast(self, locations: Sequence[Location]) -> dict[int | str, Forecast]:
+        forecasts: dict[int | str, Forecast] = {}
+        for location in locations:
+            params = {
+                "lat": f"{location.latitude:.4f}",
+                "lon": f"{location.longitude:.4f}",
+                "units": "metric",
+                "lang": "en",
+            }
+            response = self._get("/data/2.5/forecast", params)
+            data = self.http.json(response)
+            try:
+                forecasts[location.id] = self._forecast(data, answered_at(response))
+            except (AttributeError, IndexError, KeyError, OverflowError, TypeError, ValueError):
+                raise self._unexpected() from None
+        return forecasts

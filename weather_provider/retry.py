@@ -1,4 +1,5 @@
-"""One provider read under the budget and the breaker, retried with backoff when it may help."""
+"""One provider call (readings, forecasts or both) under the budget and the breaker, paying the
+call's weight, retried with backoff when it may help."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from tenacity import (
@@ -17,7 +19,18 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
-from weather_provider.base import Location, ProviderError, Reading, WeatherProvider
+from weather_provider.base import (
+    CURRENT,
+    CURRENT_AND_FORECAST,
+    FORECAST,
+    CallKind,
+    CurrentAndForecast,
+    Forecast,
+    Location,
+    ProviderError,
+    Reading,
+    WeatherProvider,
+)
 from weather_provider.breaker import breaker_for
 from weather_provider.limiter import budget_for
 
@@ -80,30 +93,38 @@ def report_failure(provider: WeatherProvider, exc: ProviderError) -> None:
         logger.warning("Weather provider %s failed: %s", provider.name, exc.message)
 
 
-def provider_read(
+def provider_call(
     *,
     provider: WeatherProvider,
     locations: Sequence[Location],
+    kind: CallKind = CURRENT,
     max_wait: float | None = None,
     attempts: int | None = None,
     stats: CallStats | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> dict[int | str, Reading]:
-    """Readings for `locations`: paid from the shared budget (waiting at most `max_wait`),
-    refused while the circuit is open, retried on transient errors honouring Retry-After."""
+) -> Any:
+    """The answer of a call of `kind` for `locations`: every attempt pays the call's weight
+    (`provider.call_weight(locations, kind=kind)`) from the shared budget (waiting at most
+    `max_wait`), is refused while the circuit is open, and transient errors are retried
+    honouring Retry-After."""
+    call: Callable[[Sequence[Location]], Any] = {
+        CURRENT: provider.current,
+        FORECAST: provider.forecast,
+        CURRENT_AND_FORECAST: provider.current_and_forecast,
+    }[kind]
     budget = budget_for(provider)
     breaker = breaker_for(provider.name)
-    weight = provider.call_weight(locations)
+    weight = provider.call_weight(locations, kind=kind)
     stats = stats if stats is not None else CallStats()
 
-    def attempt() -> dict[int | str, Reading]:
+    def attempt() -> Any:
         open_for = breaker.open_for()
         if open_for > 0:
             raise CircuitOpen(label=provider_label(provider), retry_after=open_for)
         stats.waited += budget.acquire(weight, max_wait=max_wait)
         stats.calls += 1
         try:
-            readings = provider.current(locations)
+            answer = call(locations)
         except ProviderError as exc:
             breaker.record_failure(permanent=exc.permanent)
             if exc.retry_after:
@@ -114,7 +135,7 @@ def provider_read(
             breaker.record_failure()
             raise
         breaker.record_success()
-        return readings
+        return answer
 
     retrying = Retrying(
         stop=stop_after_attempt(int(attempts or retry_setting("WEATHER_RETRY_ATTEMPTS", 3))),
@@ -130,3 +151,67 @@ def provider_read(
         sleep=sleep,
     )
     return retrying(attempt)
+
+
+def provider_read(
+    *,
+    provider: WeatherProvider,
+    locations: Sequence[Location],
+    max_wait: float | None = None,
+    attempts: int | None = None,
+    stats: CallStats | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[int | str, Reading]:
+    """Readings for `locations` through `provider_call`."""
+    return provider_call(
+        provider=provider,
+        locations=locations,
+        kind=CURRENT,
+        max_wait=max_wait,
+        attempts=attempts,
+        stats=stats,
+        sleep=sleep,
+    )
+
+
+def provider_forecast(
+    *,
+    provider: WeatherProvider,
+    locations: Sequence[Location],
+    max_wait: float | None = None,
+    attempts: int | None = None,
+    stats: CallStats | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[int | str, Forecast]:
+    """Forecasts for `locations` through `provider_call`, paying a forecast call's weight."""
+    return provider_call(
+        provider=provider,
+        locations=locations,
+        kind=FORECAST,
+        max_wait=max_wait,
+        attempts=attempts,
+        stats=stats,
+        sleep=sleep,
+    )
+
+
+def provider_read_and_forecast(
+    *,
+    provider: WeatherProvider,
+    locations: Sequence[Location],
+    max_wait: float | None = None,
+    attempts: int | None = None,
+    stats: CallStats | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CurrentAndForecast:
+    """Readings and forecasts for `locations` in the provider's cheapest way, through
+    `provider_call`, paying the weight of both at once."""
+    return provider_call(
+        provider=provider,
+        locations=locations,
+        kind=CURRENT_AND_FORECAST,
+        max_wait=max_wait,
+        attempts=attempts,
+        stats=stats,
+        sleep=sleep,
+    )

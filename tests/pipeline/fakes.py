@@ -17,7 +17,15 @@ from pathlib import Path
 import requests
 from limits import parse_many
 
-from weather_provider.base import Location, Place, ProviderError, Reading, WeatherProvider
+from weather_provider.base import (
+    FORECAST,
+    Forecast,
+    Location,
+    Place,
+    ProviderError,
+    Reading,
+    WeatherProvider,
+)
 from weather_provider.random import RandomProvider
 
 LOOPBACK_URL_ENV = "SKYWATCH_TEST_PROVIDER_URL"
@@ -116,6 +124,14 @@ class CountingProvider(WeatherProvider):
             raise self.failures.pop(0)
         observed_at = self.observed_at or dt.datetime.now(dt.UTC).replace(microsecond=0)
         return {i: reading_at(observed_at) for i in ids if i not in self.missing}
+
+    def forecast(self, locations: Sequence[Location]) -> dict[int | str, Forecast]:
+        """Forecasts like `random`'s, counted and held to the budget like readings."""
+        ids = [location.id for location in locations]
+        wait = self.counter.receive(ids, self.call_weight(locations, kind=FORECAST))
+        if wait is not None:
+            raise ProviderError("Too many requests (HTTP 429).", retry_after=wait)
+        return self.places.forecast(locations)
 
 
 class LoopbackProvider(CountingProvider):

@@ -19,7 +19,8 @@ FAKE_OPEN_METEO_KEY = "fake-open-meteo-commercial-key-0000"
 
 
 def recording(name: str) -> dict:
-    """One recorded exchange: {"note", "request": {"method", "url", "query"}, "response"}."""
+    """One recorded exchange: {"note", "request": {"method", "url", "query"}, "response":
+    {"status", "headers", "json" or "body"}}."""
     return json.loads((RECORDINGS / f"{name}.json").read_text(encoding="utf-8"))
 
 
@@ -31,18 +32,26 @@ def replay(
     status: int | None = None,
     headers: dict | None = None,
 ) -> responses.BaseResponse:
-    """Answer the recorded request (its query parameters must all be sent) with its response."""
+    """Answer the recorded request (its query parameters must all be sent) with its response:
+    its "json", or its raw "body" (an answer that is not JSON) with its Content-Type."""
     exchange = recording(name)
     request, response = exchange["request"], exchange["response"]
+    content_type = next(
+        (v for k, v in response["headers"].items() if k.lower() == "content-type"), "text/plain"
+    )
     recorded = {k: v for k, v in response["headers"].items() if k.lower() != "content-type"}
     match = [matchers.query_param_matcher(request["query"], strict_match=False)]
+    if "json" in response:
+        content = {"json": response["json"]}
+    else:
+        content = {"body": response["body"], "content_type": content_type}
     return mock.add(
         request["method"],
         url or request["url"],
-        json=response["json"],
         status=status or response["status"],
         headers={**recorded, **(headers or {})},
         match=match,
+        **content,
     )
 
 
