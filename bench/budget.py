@@ -206,7 +206,7 @@ def run_celery(url: str, logs: list[Path]) -> float:
     celery_app.control.purge()
     started = time.monotonic()
     queued = refresh_fan_out(
-        enqueue=lambda ids, at: city_batch_refresh_task.delay(ids, at),
+        enqueue=lambda ids, at, kind: city_batch_refresh_task.delay(ids, at, kind),
     )
     deadline = started + 300
     while pending_batches() > 0:

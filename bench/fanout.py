@@ -143,7 +143,7 @@ def score(frames: list, batches: list[tuple[float, list[int]]], follows: dict, o
 
 def skywatch_refresh(pool: ClientPool, follows: dict, online: set, provider, fake_url: str):
     """One refresh through the pipeline; returns its score and the batches as committed."""
-    import subscriptions.refresh as refresh_module
+    import subscriptions.events as refresh_module
 
     reset_shared_state(provider, fake_url)
     original = refresh_module.readings_publish

@@ -10,7 +10,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from notifications.auth import user_for_token
 from skywatch.events import user_group
-from subscriptions.events import snapshot_event
+from subscriptions.events import forecasts_event, snapshot_event
 
 # Module constants so tests can shrink them.
 AUTH_TIMEOUT_SECONDS = 10.0
@@ -25,13 +25,15 @@ EVENT_FIELDS = {
     "subscription.added": ("subscription",),
     "subscription.removed": ("id",),
     "plan.changed": ("plan",),
+    "forecast": ("updates",),
 }
 
 
 @database_sync_to_async
-def _snapshot(user) -> dict:
+def _snapshot(user) -> list[dict]:
+    """The snapshot, and the stored forecasts of the same cities (when there are any)."""
     user.refresh_from_db(fields=["units"])
-    return snapshot_event(user=user)
+    return [event for event in (snapshot_event(user=user), forecasts_event(user=user)) if event]
 
 
 _user_for_token = database_sync_to_async(user_for_token)
@@ -71,7 +73,8 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         self.group = user_group(user.pk)
         # Join before reading the snapshot, so nothing published in between is missed.
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.send_json(await _snapshot(user))
+        for event in await _snapshot(user):
+            await self.send_json(event)
 
     async def disconnect(self, code) -> None:
         if self._auth_timer is not None:
@@ -133,7 +136,8 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         """The channel layer lost Redis for a while (notifications.layers): events may be missing,
         so the page gets a fresh snapshot."""
         if self.user is not None:
-            await self.send_json(await _snapshot(self.user))
+            for event in await _snapshot(self.user):
+                await self.send_json(event)
 
     async def dispatch(self, message) -> None:
         """Events published to `user.<id>` (EVENT_FIELDS) are forwarded here, without a handler

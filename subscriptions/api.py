@@ -1,19 +1,36 @@
-"""JSON endpoints: cities, subscriptions, readings, weather search; thin: parse, call, render."""
+"""JSON endpoints: cities, subscriptions, readings, forecasts, weather search; thin: parse,
+call, render. Their shapes for the OpenAPI document are in openapi.py."""
 
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from skywatch.api.schema import TEXT_100, errors
-from skywatch.api.serializers import NonBlankTextField, ShortTextField
-from skywatch.errors import InvalidInput
-from subscriptions import refresh, selectors, services
+from skywatch.api.schema import errors
+from skywatch.errors import InvalidInput, NotFound
+from subscriptions import on_demand, selectors, services
+from subscriptions.forecasts import forecast_as_dict
+from subscriptions.openapi import (
+    CITY_NAME,
+    DAY,
+    PAGE,
+    PER_PAGE,
+    SUBSCRIPTION_ID,
+    FollowSerializer,
+    ForecastSerializer,
+    HistoryPageSerializer,
+    ObservationsSerializer,
+    PlaceSerializer,
+    ReadingSerializer,
+    SubscriptionSerializer,
+    WeatherSerializer,
+)
+from subscriptions.planning import forecasts_enabled
 from subscriptions.ranges import DAY_PATTERN, history_range_parse
 from subscriptions.readings import city_as_dict, reading_as_dict
 
@@ -43,109 +60,26 @@ def query_text(request: Request, name: str) -> str | None:
     return no_nul(values[0], name) if values else None
 
 
+def page_links(request: Request, *, number: int, more: bool) -> dict:
+    """`next` and `previous` of a page: this URL with another `page` (none for the first)."""
+    url = request.build_absolute_uri()
+    previous = None
+    if number == 2:
+        previous = remove_query_param(url, "page")
+    elif number > 2:
+        previous = replace_query_param(url, "page", number - 1)
+    return {
+        "next": replace_query_param(url, "page", number + 1) if more else None,
+        "previous": previous,
+    }
+
+
 def query_day(request: Request, name: str) -> str | None:
     """A YYYY-MM-DD query parameter, exactly; absent is None (the calendar check comes later)."""
     value = query_text(request, name)
     if value is not None and not DAY_PATTERN.fullmatch(value):
         raise InvalidInput(f"The {name} date must be written YYYY-MM-DD.", field=name)
     return value
-
-
-# --- Shapes, for the OpenAPI document ----------------------------------------------------
-
-
-class ReadingSerializer(serializers.Serializer):
-    observed_at = serializers.DateTimeField()
-    temperature = serializers.FloatField(help_text="°C, or °F in imperial units")
-    feels_like = serializers.FloatField()
-    humidity = serializers.IntegerField(help_text="%")
-    clouds = serializers.IntegerField(help_text="%")
-    wind_speed = serializers.FloatField(help_text="m/s, or mph in imperial units")
-    wind_direction = serializers.IntegerField(help_text="degrees")
-    precipitation_probability = serializers.IntegerField(allow_null=True, help_text="%")
-    pressure = serializers.IntegerField(help_text="hPa")
-    condition = serializers.CharField()
-    icon = serializers.CharField()
-    units = serializers.ChoiceField(choices=["metric", "imperial"])
-    provider = serializers.CharField()
-    stale = serializers.BooleanField(help_text="The last refresh of this city failed.")
-
-
-class CitySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    country = serializers.CharField()
-    admin1 = serializers.CharField(allow_blank=True)
-    latitude = serializers.FloatField()
-    longitude = serializers.FloatField()
-
-
-class PlaceSerializer(serializers.Serializer):
-    key = serializers.CharField(help_text='Follow this exact place with {"key": ...}.')
-    name = serializers.CharField()
-    country = serializers.CharField()
-    admin1 = serializers.CharField(allow_blank=True)
-    latitude = serializers.FloatField()
-    longitude = serializers.FloatField()
-
-
-class SubscriptionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    city = CitySerializer()
-    created_at = serializers.DateTimeField()
-    paused = serializers.BooleanField()
-    latest = ReadingSerializer(allow_null=True)
-
-
-class FollowSerializer(serializers.Serializer):
-    city = ShortTextField(required=False, help_text="A city name.")
-    key = NonBlankTextField(required=False, help_text="A key from /api/cities/search.")
-
-
-WeatherSerializer = inline_serializer(
-    "Weather",
-    {
-        "query": serializers.CharField(),
-        "city": inline_serializer(
-            "WeatherCity",
-            {
-                "id": serializers.IntegerField(),
-                "name": serializers.CharField(),
-                "country": serializers.CharField(),
-                "latitude": serializers.FloatField(),
-                "longitude": serializers.FloatField(),
-            },
-        ),
-        "current": ReadingSerializer(),
-    },
-)
-
-HistoryPageSerializer = inline_serializer(
-    "HistoryPage",
-    {
-        "count": serializers.IntegerField(),
-        "next": serializers.URLField(allow_null=True),
-        "previous": serializers.URLField(allow_null=True),
-        "results": inline_serializer(
-            "Search",
-            {
-                "id": serializers.IntegerField(),
-                "city_name": serializers.CharField(),
-                "timestamp": serializers.DateTimeField(),
-            },
-            many=True,
-        ),
-    },
-)
-
-ObservationsSerializer = inline_serializer(
-    "Observations",
-    {"city": CitySerializer(), "observations": ReadingSerializer(many=True)},
-)
-
-SUBSCRIPTION_ID = OpenApiParameter("subscription_id", int, OpenApiParameter.PATH)
-CITY_NAME = {"type": "string", "pattern": TEXT_100}
-DAY = {"type": "string", "format": "date"}
 
 
 # --- Views --------------------------------------------------------------------------------
@@ -233,12 +167,16 @@ class SubscriptionObservationsApi(APIView):
     @extend_schema(
         tags=["subscriptions"],
         summary="Stored readings of a followed city between two days",
-        description="Both days are inclusive UTC days and optional; oldest first. At most "
-        f"{MAX_OBSERVATIONS} readings: the newest ones of the range when it holds more.",
+        description="Both days are inclusive UTC days and optional; oldest first. Without "
+        f"per_page, at most {MAX_OBSERVATIONS} readings: the newest ones of the range when it "
+        "holds more; with per_page (and page) every reading, a page at a time, with count, next "
+        "and previous.",
         parameters=[
             SUBSCRIPTION_ID,
             OpenApiParameter("start", DAY, description="YYYY-MM-DD, inclusive (UTC)."),
             OpenApiParameter("end", DAY, description="YYYY-MM-DD, inclusive (UTC)."),
+            PER_PAGE,
+            PAGE,
         ],
         responses={200: ObservationsSerializer, **errors(400, 404)},
     )
@@ -251,12 +189,24 @@ class SubscriptionObservationsApi(APIView):
         )
         lower, upper = days.bounds(now=timezone.now())
         city = subscription.city
-        rows = selectors.observations_between(
-            city=city, lower=lower, upper=upper, limit=MAX_OBSERVATIONS
-        )
+        per_page, page = query_text(request, "per_page"), query_text(request, "page")
+        paging: dict = {}
+        if per_page is None and page is None:
+            rows = selectors.observations_between(
+                city=city, lower=lower, upper=upper, limit=MAX_OBSERVATIONS
+            )
+        else:
+            count, rows, number, more = selectors.page_of(
+                selectors.observations_in(city=city, lower=lower, upper=upper),
+                per_page=per_page,
+                page=page,
+                noun="readings",
+            )
+            paging = {"count": count, **page_links(request, number=number, more=more)}
         units = request.user.units
         return Response(
             {
+                **paging,
                 "city": city_as_dict(city),
                 "observations": [
                     reading_as_dict(row, units=units, stale=city.stale and row.pk == city.latest_id)
@@ -264,6 +214,28 @@ class SubscriptionObservationsApi(APIView):
                 ],
             }
         )
+
+
+class SubscriptionForecastApi(APIView):
+    @extend_schema(
+        tags=["subscriptions"],
+        summary="The forecast of a followed city: 48 hours and 7 days",
+        description="Hours from the current hour (UTC), days from the city's local today, in "
+        "your units. With no forecast stored yet it is fetched now under the provider budget.",
+        parameters=[SUBSCRIPTION_ID],
+        responses={200: ForecastSerializer, **errors(404, 429, 503)},
+    )
+    def get(self, request: Request, subscription_id: int) -> Response:
+        subscription = selectors.subscription_get(
+            user=request.user, subscription_id=subscription_id
+        )
+        city = subscription.city
+        forecast = selectors.city_forecast(city)
+        if forecast is None and not forecasts_enabled():
+            raise NotFound("Forecasts are turned off on this server (FORECAST_REFRESH_SECONDS=0).")
+        forecast = forecast or on_demand.city_forecast_now(city=city)
+        shown = forecast_as_dict(forecast, units=request.user.units, now=timezone.now())
+        return Response({"city": city_as_dict(city), **shown})
 
 
 class SubscriptionRefreshApi(APIView):
@@ -275,7 +247,7 @@ class SubscriptionRefreshApi(APIView):
         responses={200: ReadingSerializer, **errors(403, 404, 429, 503)},
     )
     def post(self, request: Request, subscription_id: int) -> Response:
-        observation = refresh.subscription_refresh(
+        observation = on_demand.subscription_refresh(
             user=request.user, subscription_id=subscription_id
         )
         return Response(reading_as_dict(observation, units=request.user.units))
@@ -297,7 +269,7 @@ class WeatherApi(APIView):
         responses={200: WeatherSerializer, **errors(400, 404, 429, 503)},
     )
     def get(self, request: Request) -> Response:
-        query, city, observation = refresh.weather_search(
+        query, city, observation = on_demand.weather_search(
             user=request.user, query=query_text(request, "city")
         )
         return Response(
@@ -313,33 +285,20 @@ class HistoryApi(APIView):
     @extend_schema(
         tags=["weather"],
         summary="Your weather searches, newest first",
-        parameters=[
-            OpenApiParameter("per_page", str, enum=["10", "30", "all"], description="Default 10."),
-            OpenApiParameter(
-                "page",
-                {"type": "integer", "minimum": 1, "maximum": 10**9},
-                description="From 1; past the last page: 404.",
-            ),
-        ],
+        parameters=[PER_PAGE, PAGE],
         responses={200: HistoryPageSerializer, **errors(400, 404)},
     )
     def get(self, request: Request) -> Response:
-        count, rows, number, more = selectors.search_history_page(
-            user=request.user,
+        count, rows, number, more = selectors.page_of(
+            selectors.search_history_for(user=request.user),
             per_page=query_text(request, "per_page"),
             page=query_text(request, "page"),
+            noun="searches",
         )
-        url = request.build_absolute_uri()
-        previous = None
-        if number == 2:
-            previous = remove_query_param(url, "page")
-        elif number > 2:
-            previous = replace_query_param(url, "page", number - 1)
         return Response(
             {
                 "count": count,
-                "next": replace_query_param(url, "page", number + 1) if more else None,
-                "previous": previous,
+                **page_links(request, number=number, more=more),
                 "results": [selectors.search_history_as_dict(row) for row in rows],
             }
         )

@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db import transaction
+from django.utils import timezone
+
 from skywatch.events import notify_each, notify_users_on_commit
+from subscriptions.forecasts import forecast_as_dict
 from subscriptions.models import Observation, Subscription
 from subscriptions.readings import READING_FIELDS, reading_as_dict
 from subscriptions.selectors import subscription_list_as_dicts
@@ -22,6 +26,16 @@ def snapshot_event(*, user) -> dict:
 
 def snapshot_send_on_commit(*, user) -> None:
     notify_users_on_commit([user.pk], snapshot_event(user=user))
+
+
+def readings_publish_on_commit(city_ids: list[int]) -> None:
+    if city_ids:
+        transaction.on_commit(lambda: readings_publish(city_ids))
+
+
+def forecasts_publish_on_commit(city_ids: list[int]) -> None:
+    if city_ids:
+        transaction.on_commit(lambda: forecasts_publish(city_ids))
 
 
 def readings_publish(city_ids: Iterable[int]) -> int:
@@ -55,3 +69,46 @@ def readings_publish(city_ids: Iterable[int]) -> int:
         [(user_id, {"type": "weather", "updates": batch}) for user_id, batch in updates.items()]
     )
     return len(updates)
+
+
+def forecasts_publish(city_ids: Iterable[int]) -> int:
+    """One `forecast` message per follower with all of their unpaused cities' new forecasts."""
+    subscriptions = Subscription.objects.filter(city_id__in=list(city_ids))
+    updates = _forecast_updates(subscriptions)
+    notify_each(
+        [(user_id, {"type": "forecast", "updates": batch}) for user_id, batch in updates.items()]
+    )
+    return len(updates)
+
+
+def forecasts_event(*, user) -> dict | None:
+    """Every stored forecast of the account's unpaused cities as one `forecast` message (sent
+    after a snapshot, so cards need nothing else); None when there is none yet."""
+    updates = _forecast_updates(Subscription.objects.filter(user=user)).get(user.pk)
+    return {"type": "forecast", "updates": updates} if updates else None
+
+
+def _forecast_updates(subscriptions) -> dict[int, list[dict]]:
+    """Each user's updates for `subscriptions` (unpaused, with a forecast), in one query; each
+    city's forecast built once per units."""
+    now = timezone.now()
+    rows = (
+        subscriptions.filter(paused=False, city__forecast__isnull=False)
+        .order_by("user_id", "created_at", "id")
+        .select_related("user", "city__forecast")
+    )
+    updates: dict[int, list[dict]] = defaultdict(list)
+    shown: dict[tuple[int, str], dict] = {}
+    for subscription in rows:
+        units = subscription.user.units
+        key = (subscription.city_id, units)
+        if key not in shown:
+            shown[key] = forecast_as_dict(subscription.city.forecast, units=units, now=now)
+        updates[subscription.user_id].append(
+            {
+                "subscription_id": subscription.pk,
+                "city_id": subscription.city_id,
+                "forecast": shown[key],
+            }
+        )
+    return updates

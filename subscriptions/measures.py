@@ -1,7 +1,7 @@
 """What each measure is called, its unit, and its value in the user's units (the one converter).
 
-Values are stored metric (°C, m/s, %); imperial shows °F and mph. Pages get labels and units
-from here through `json_script`, so no script keeps a copy.
+Values are stored metric (°C, m/s, mm, %); imperial shows °F, mph and inches. Pages get labels
+and units from here through `json_script`, so no script keeps a copy.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 METRIC = "metric"
 IMPERIAL = "imperial"
 MS_TO_MPH = 2.236936
+MM_PER_INCH = 25.4
 
 LABELS = {
     "temperature": "Temperature",
@@ -18,8 +19,9 @@ LABELS = {
     "precipitation_probability": "Chance of rain",
     "wind_speed": "Wind speed",
 }
-_TEMPERATURES = ("temperature", "feels_like")
-_SPEEDS = ("wind_speed",)
+_TEMPERATURES = ("temperature", "feels_like", "temperature_max", "temperature_min")
+_SPEEDS = ("wind_speed", "wind_gusts", "wind_speed_max")
+_AMOUNTS = ("precipitation", "precipitation_sum")
 
 
 def celsius_to_fahrenheit(value: float) -> float:
@@ -31,7 +33,8 @@ def metres_per_second_to_mph(speed: float) -> float:
 
 
 def in_units(metric: str, value: float | None, units: str, *, digits: int | None = 1):
-    """`value` of `metric` (stored metric) in `units`, rounded to `digits` (None: unrounded)."""
+    """`value` of `metric` (stored metric) in `units`, rounded to `digits` (None: unrounded);
+    an amount of rain in inches keeps two digits, as a tenth of an inch is a lot of rain."""
     if value is None:
         return None
     if units == IMPERIAL:
@@ -39,6 +42,9 @@ def in_units(metric: str, value: float | None, units: str, *, digits: int | None
             value = celsius_to_fahrenheit(value)
         elif metric in _SPEEDS:
             value = metres_per_second_to_mph(value)
+        elif metric in _AMOUNTS:
+            value = value / MM_PER_INCH
+            digits = None if digits is None else digits + 1
     return value if digits is None else round(value, digits)
 
 
@@ -47,6 +53,10 @@ def unit_of(metric: str, units: str) -> str:
         return "°F" if units == IMPERIAL else "°C"
     if metric in _SPEEDS:
         return "mph" if units == IMPERIAL else "m/s"
+    if metric in _AMOUNTS:
+        return "in" if units == IMPERIAL else "mm"
+    if metric == "uv_index":
+        return ""
     return "%"
 
 

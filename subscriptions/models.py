@@ -1,4 +1,4 @@
-"""Cities, who follows them, and every reading ever stored for them."""
+"""Cities, who follows them, every reading ever stored for them, and their latest forecast."""
 
 from __future__ import annotations
 
@@ -93,6 +93,29 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.city} at {self.observed_at:%Y-%m-%d %H:%M}"
+
+
+class Forecast(models.Model):
+    """A city's latest forecast, in metric units: a new one replaces it (it is not history).
+
+    Hours and days are kept as the provider gave them (JSON lists of ForecastHour and
+    ForecastDay, times in ISO 8601), so 15 cards or a batch's alerts read them in one query.
+    """
+
+    city = models.OneToOneField(
+        City, primary_key=True, on_delete=models.CASCADE, related_name="forecast"
+    )
+    provider = models.CharField(max_length=32)
+    issued_at = models.DateTimeField()
+    fetched_at = models.DateTimeField(db_index=True)
+    timezone = models.CharField(max_length=64, blank=True, default="")
+    utc_offset_seconds = models.IntegerField(default=0)
+    step_hours = models.PositiveSmallIntegerField(default=1)
+    hourly = models.JSONField(default=list)
+    daily = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"Forecast of {self.city} issued {self.issued_at:%Y-%m-%d %H:%M}"
 
 
 class SearchHistory(models.Model):

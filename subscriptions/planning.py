@@ -1,22 +1,27 @@
 """How followed cities fit the provider's budget: the interval, how many cities a cycle takes,
-which ones (stalest first), and the status /readyz and the admin show."""
+which ones (stalest first), which forecasts are due, and the status /readyz and the admin show.
+
+Readings come first: forecasts get what the budget has left after them, and their interval
+stretches (and says so) when that is not enough."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import F, Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from subscriptions.models import City
 from subscriptions.selectors import followed_cities
-from weather_provider import Location, WeatherProvider, get_provider
+from weather_provider import FORECAST, WeatherProvider, get_provider
 from weather_provider.breaker import breaker_for
-from weather_provider.limiter import batch_size_within, budget_for, provider_budget
+from weather_provider.limiter import batch_size_for, batches_weight, budget_for, provider_budget
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +43,17 @@ class RefreshPlan:
     calls_per_cycle: int
     interval_seconds: int
     effective_interval_seconds: int
+    forecast_interval_seconds: int = 3600
+    effective_forecast_interval_seconds: int = 3600
+    forecasts_per_cycle: int = 0
 
     @property
     def stretched(self) -> bool:
         return self.effective_interval_seconds > self.interval_seconds
+
+    @property
+    def forecast_stretched(self) -> bool:
+        return self.effective_forecast_interval_seconds > self.forecast_interval_seconds
 
     @property
     def max_wait(self) -> float:
@@ -66,40 +78,51 @@ def refresh_interval() -> int:
 
 
 def refresh_plan(
-    *, followed: int, provider: WeatherProvider | None = None, interval: int | None = None
+    *,
+    followed: int,
+    provider: WeatherProvider | None = None,
+    interval: int | None = None,
+    forecast_interval: int | None = None,
 ) -> RefreshPlan:
     """Fit `followed` cities into the budget: every window must pay for one cycle per interval.
 
     When it cannot, the effective interval is max(configured, cost of all cities * window /
     limit, over every window) and a cycle takes only the stalest cities the budget pays for.
+    Forecasts get what is left: as many a cycle as that pays for, and their interval stretches
+    to max(configured, followed * interval / forecasts a cycle).
     """
     provider = provider or get_provider()
     windows = budget_for(provider).windows
-    batch = batch_size_within(provider, windows)
+    batch = batch_size_for(provider)
     interval = max(1, interval or refresh_interval())
-    placeholder = Location(0, 0.0, 0.0)
-    full_weight = provider.call_weight([placeholder] * batch)
+    if forecast_interval is None:
+        forecast_interval = settings.FORECAST_REFRESH_SECONDS
 
     def cost(cities: int) -> int:
-        full, rest = divmod(cities, batch)
-        return full * full_weight + (provider.call_weight([placeholder] * rest) if rest else 0)
+        return batches_weight(provider, cities, batch_size=batch)
 
     needed = max(cost(followed) * w.get_expiry() / w.amount for w in windows)
     effective = max(interval, math.ceil(needed))
+    allowance = min(w.amount * interval / w.get_expiry() for w in windows)
     per_cycle = followed
     if effective > interval:
-        allowance = min(w.amount * interval / w.get_expiry() for w in windows)
-        low, high = 0, followed
-        while low < high:
-            middle = (low + high + 1) // 2
-            if cost(middle) <= allowance:
-                low = middle
-            else:
-                high = middle - 1
         # At least one call a cycle (a whole batch when batches cost one call); the budget
         # itself then makes the cycle wait.
         floor = batch if cost(batch) == cost(1) else 1
-        per_cycle = max(low, min(floor, followed))
+        per_cycle = max(_most_within(cost, followed, allowance), min(floor, followed))
+    forecast_batch = batch_size_for(provider, kind=FORECAST)
+
+    def forecast_cost(cities: int) -> int:
+        return batches_weight(provider, cities, batch_size=forecast_batch, kind=FORECAST)
+
+    # What the readings leave of the allowance pays for forecasts; at least one a cycle, so they
+    # keep coming (after the readings, waiting for budget like them). 0 turns forecasts off.
+    forecasts, effective_forecast = 0, max(0, forecast_interval)
+    if forecast_interval > 0:
+        forecasts = max(1, _most_within(forecast_cost, followed, allowance - cost(per_cycle)))
+        forecasts = min(forecasts, followed)
+        if followed and forecasts * forecast_interval < followed * interval:
+            effective_forecast = math.ceil(followed * interval / forecasts)
     return RefreshPlan(
         followed=followed,
         per_cycle=per_cycle,
@@ -107,11 +130,62 @@ def refresh_plan(
         calls_per_cycle=math.ceil(per_cycle / batch),
         interval_seconds=interval,
         effective_interval_seconds=effective,
+        forecast_interval_seconds=forecast_interval,
+        effective_forecast_interval_seconds=effective_forecast,
+        forecasts_per_cycle=forecasts,
     )
 
 
+def forecasts_enabled() -> bool:
+    """FORECAST_REFRESH_SECONDS=0 turns forecasts off (no forecast calls, no forecasts shown)."""
+    return settings.FORECAST_REFRESH_SECONDS > 0
+
+
+def _most_within(cost, most: int, allowance: float) -> int:
+    """The largest count up to `most` whose `cost` fits `allowance` (0 when none does)."""
+    low, high = 0, most
+    while low < high:
+        middle = (low + high + 1) // 2
+        if cost(middle) <= allowance:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+@dataclass
+class CycleWork:
+    """A cycle's cities to read and forecasts to fetch, and the plan they came from."""
+
+    plan: RefreshPlan
+    cities: list[City] = field(default_factory=list)
+    forecasts: list[City] = field(default_factory=list)
+
+
+def cycle_work(
+    *,
+    provider: WeatherProvider,
+    everything: bool = False,
+    readings: bool = True,
+    forecasts: bool = True,
+) -> CycleWork:
+    """This cycle's readings (stalest first, as many as the budget pays for) and its due
+    forecasts (none or older than the effective forecast interval, oldest first); with
+    `everything`, every followed city's."""
+    cities, plan = cycle_cities(provider=provider, everything=everything, record=readings)
+    work = CycleWork(plan=plan, cities=cities if readings else [])
+    if forecasts and forecasts_enabled():
+        due = followed_cities().order_by(F("forecast__fetched_at").asc(nulls_first=True), "id")
+        if not everything:
+            since = timezone.now() - dt.timedelta(seconds=plan.effective_forecast_interval_seconds)
+            due = due.filter(Q(forecast__isnull=True) | Q(forecast__fetched_at__lt=since))
+            due = due[: plan.forecasts_per_cycle]
+        work.forecasts = list(due.select_related("latest"))
+    return work
+
+
 def cycle_cities(
-    *, provider: WeatherProvider, everything: bool = False
+    *, provider: WeatherProvider, everything: bool = False, record: bool = True
 ) -> tuple[list[City], RefreshPlan]:
     """This cycle's cities, stalest first, as many as the budget pays for (or all of them)."""
     cities = followed_cities()
@@ -121,7 +195,7 @@ def cycle_cities(
     previous = cache.get(LAST_CYCLE_KEY) or {}
     changed = previous.get("effective_interval_seconds") != plan.effective_interval_seconds
     # Said once when the stretch starts or changes, not every cycle.
-    if plan.stretched and changed and not everything:
+    if plan.stretched and changed and not everything and record:
         logger.warning(
             "The %s budget (%s) cannot refresh %d cities every %d s: refreshing the %d stalest "
             "now, each city about every %d s",
@@ -132,6 +206,8 @@ def cycle_cities(
             plan.per_cycle,
             plan.effective_interval_seconds,
         )
+    if not record:
+        return chosen, plan
     cache.set(
         LAST_CYCLE_KEY,
         {"started_at": timezone.now().isoformat(), "cities": len(chosen), **asdict(plan)},
@@ -162,6 +238,10 @@ def refresh_status() -> dict:
         "interval_seconds": plan.interval_seconds,
         "effective_interval_seconds": plan.effective_interval_seconds,
         "stretched": plan.stretched,
+        "forecast_interval_seconds": plan.forecast_interval_seconds,
+        "effective_forecast_interval_seconds": plan.effective_forecast_interval_seconds,
+        "forecast_stretched": plan.forecast_stretched,
+        "forecasts_per_cycle": plan.forecasts_per_cycle,
         "followed_cities": plan.followed,
         "cities_per_cycle": plan.per_cycle,
         "provider": provider.name,

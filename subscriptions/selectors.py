@@ -8,12 +8,14 @@ from django.db.models import F, QuerySet
 
 from skywatch.errors import InvalidInput, NotFound
 from skywatch.times import iso_z
-from subscriptions.models import City, Observation, SearchHistory, Subscription
+from subscriptions.models import City, Forecast, Observation, SearchHistory, Subscription
 from subscriptions.readings import city_as_dict, latest_reading_as_dict
 
 
 def subscriptions_for(*, user) -> QuerySet[Subscription]:
-    return Subscription.objects.filter(user=user).select_related("city", "city__latest")
+    return Subscription.objects.filter(user=user).select_related(
+        "city", "city__latest", "city__forecast"
+    )
 
 
 def subscription_get(*, user, subscription_id: int) -> Subscription:
@@ -45,6 +47,14 @@ def subscription_as_dict(subscription: Subscription, *, units: str) -> dict:
     }
 
 
+def city_forecast(city: City) -> Forecast | None:
+    """The city's stored forecast, or None when it has none yet."""
+    try:
+        return city.forecast
+    except Forecast.DoesNotExist:
+        return None
+
+
 def subscription_list_as_dicts(*, user) -> list[dict]:
     return [subscription_as_dict(s, units=user.units) for s in subscriptions_for(user=user)]
 
@@ -62,7 +72,7 @@ def followed_cities() -> QuerySet[City]:
     )
 
 
-HISTORY_PAGE_SIZES = {"10": 10, "30": 30, "all": None}
+PAGE_SIZES = {"10": 10, "30": 30, "all": None}
 MAX_PAGE_NUMBER = 10**9
 
 
@@ -71,12 +81,13 @@ def search_history_for(*, user) -> QuerySet[SearchHistory]:
     return SearchHistory.objects.filter(user=user).order_by("-timestamp", "-id")
 
 
-def search_history_page(
-    *, user, per_page: str | None, page: str | None
-) -> tuple[int, list[SearchHistory], int, bool]:
-    """One page of the caller's searches: (count, rows, page number, whether more follow)."""
+def page_of(
+    rows: QuerySet, *, per_page: str | None, page: str | None, noun: str
+) -> tuple[int, list, int, bool]:
+    """One page of `rows` as the API pages lists (`per_page=10|30|all`, `page` from 1):
+    (count, rows of the page, page number, whether more follow); `noun` names the rows."""
     size_text = "10" if per_page is None else per_page
-    if size_text not in HISTORY_PAGE_SIZES:
+    if size_text not in PAGE_SIZES:
         raise InvalidInput("per_page is 10, 30 or all.", field="per_page")
     page_text = "1" if page is None else page
     if (
@@ -85,13 +96,12 @@ def search_history_page(
         or not 1 <= int(page_text) <= MAX_PAGE_NUMBER
     ):
         raise InvalidInput("page is a whole number from 1.", field="page")
-    number, size = int(page_text), HISTORY_PAGE_SIZES[size_text]
-    rows = search_history_for(user=user)
+    number, size = int(page_text), PAGE_SIZES[size_text]
     count = rows.count()
     if size is None:
         size = max(count, 1)
     if number > 1 and (number - 1) * size >= count:
-        raise NotFound(f"There is no page {number}; the history has {count} searches.")
+        raise NotFound(f"There is no page {number}; there are {count} {noun}.")
     found = list(rows[(number - 1) * size : number * size])
     return count, found, number, number * size < count
 
@@ -104,15 +114,22 @@ def search_history_as_dict(entry: SearchHistory) -> dict:
     }
 
 
-def observations_between(
-    *, city: City, lower: dt.datetime | None, upper: dt.datetime | None, limit: int
-) -> list[Observation]:
-    """A city's readings in [lower, upper), oldest first; the newest `limit` when there are more."""
+def observations_in(
+    *, city: City, lower: dt.datetime | None, upper: dt.datetime | None
+) -> QuerySet[Observation]:
+    """A city's readings in [lower, upper), oldest first."""
     rows = Observation.objects.filter(city=city)
     if lower is not None:
         rows = rows.filter(observed_at__gte=lower)
     if upper is not None:
         rows = rows.filter(observed_at__lt=upper)
-    newest = list(rows.order_by("-observed_at")[:limit])
+    return rows.order_by("observed_at")
+
+
+def observations_between(
+    *, city: City, lower: dt.datetime | None, upper: dt.datetime | None, limit: int
+) -> list[Observation]:
+    """A city's readings in [lower, upper), oldest first; the newest `limit` when there are more."""
+    newest = list(observations_in(city=city, lower=lower, upper=upper).reverse()[:limit])
     newest.reverse()
     return newest

@@ -22,9 +22,11 @@ from skywatch.errors import (
 )
 from skywatch.events import notify_users_on_commit
 from subscriptions.events import snapshot_send_on_commit
-from subscriptions.models import City, Observation, SearchHistory, Subscription
+from subscriptions.forecasts import forecast_row_values
+from subscriptions.models import City, Forecast, Observation, SearchHistory, Subscription
 from subscriptions.selectors import subscription_as_dict
 from weather_provider import CityNotFound, Place, ProviderError, Reading, get_provider
+from weather_provider import Forecast as ProviderForecast
 
 logger = logging.getLogger(__name__)
 
@@ -106,18 +108,21 @@ def subscription_create(*, user, query: str | None = None, key: str | None = Non
             "subscription": subscription_as_dict(subscription, units=locked.units),
         }
         notify_users_on_commit([locked.pk], event)
-    if city.latest_id is None:
-        transaction.on_commit(lambda: _first_reading(city.pk))
+    transaction.on_commit(lambda: _first_reading(city.pk))
     return subscription
 
 
 def _first_reading(city_id: int) -> None:
-    """A new city gets its first reading now rather than at the next scheduled refresh."""
+    """A new city gets its first reading (and forecast) now rather than at the next scheduled
+    refresh; a city that has them already costs nothing."""
     # The pipeline stores through this module, so it is imported when first needed.
+    from subscriptions.planning import forecasts_enabled
     from subscriptions.refresh import refresh_cities
 
+    cities = City.objects.filter(pk=city_id)
+    forecasts = cities.filter(forecast__isnull=True) if forecasts_enabled() else cities.none()
     try:
-        refresh_cities(City.objects.filter(pk=city_id, latest__isnull=True))
+        refresh_cities(cities.filter(latest__isnull=True), forecasts=forecasts)
     except Exception:
         logger.exception("First reading of city %s failed; the scheduler will retry", city_id)
 
@@ -199,6 +204,35 @@ def observations_store(
         )
     if older:
         City.objects.filter(pk__in=older).update(**fresh)
+    return rows
+
+
+def forecasts_store(
+    *, forecasts: Sequence[tuple[City, ProviderForecast]], provider: str
+) -> list[Forecast]:
+    """Make each forecast its city's latest, replacing the one before: one query a batch."""
+    if not forecasts:
+        return []
+    fetched_at = timezone.now()
+    rows = [
+        Forecast(city=city, provider=provider, fetched_at=fetched_at, **forecast_row_values(f))
+        for city, f in forecasts
+    ]
+    Forecast.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["city"],
+        update_fields=[
+            "provider",
+            "issued_at",
+            "fetched_at",
+            "timezone",
+            "utc_offset_seconds",
+            "step_hours",
+            "hourly",
+            "daily",
+        ],
+    )
     return rows
 
 

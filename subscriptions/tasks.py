@@ -12,15 +12,21 @@ from subscriptions import refresh, services
 def refresh_followed_cities_task() -> int:
     """Beat's tick: queue this cycle's batches, one `city_batch_refresh_task` each."""
     return refresh.refresh_fan_out(
-        enqueue=lambda city_ids, enqueued_at: city_batch_refresh_task.delay(city_ids, enqueued_at)
+        enqueue=lambda city_ids, enqueued_at, kind: city_batch_refresh_task.delay(
+            city_ids, enqueued_at, kind
+        )
     )
 
 
 # acks_late only because the task is idempotent: a redelivered batch skips what is fresh.
 @shared_task(name="subscriptions.tasks.city_batch_refresh_task", acks_late=True)
-def city_batch_refresh_task(city_ids: list[int], enqueued_at: str | None = None) -> int:
-    """Read, store and publish one batch of cities under the shared budget."""
-    return refresh.city_batch_refresh(city_ids=city_ids, enqueued_at=enqueued_at).stored
+def city_batch_refresh_task(
+    city_ids: list[int], enqueued_at: str | None = None, kind: str = "current"
+) -> int:
+    """Read, store and publish one batch of cities (readings, forecasts or both) under the
+    shared budget; returns what it stored."""
+    summary = refresh.city_batch_refresh(city_ids=city_ids, enqueued_at=enqueued_at, kind=kind)
+    return summary.stored + summary.forecasts_stored
 
 
 @shared_task(name="subscriptions.tasks.observations_prune_task")

@@ -32,6 +32,11 @@ api_urlpatterns = [
         name="api-subscription-observations",
     ),
     re_path(
+        r"^subscriptions/(?P<subscription_id>[0-9]{1,18})/forecast/?$",
+        api.SubscriptionForecastApi.as_view(),
+        name="api-subscription-forecast",
+    ),
+    re_path(
         r"^subscriptions/(?P<subscription_id>[0-9]{1,18})/refresh/?$",
         api.SubscriptionRefreshApi.as_view(),
         name="api-subscription-refresh",

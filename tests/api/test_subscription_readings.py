@@ -121,7 +121,7 @@ def test_refresh_when_the_budget_is_spent_is_throttled(alice_api, oslo, monkeypa
     def spent(*, city):
         raise Throttled("The weather budget is spent for now.", retry_after=30)
 
-    monkeypatch.setattr("subscriptions.refresh.city_refresh_now", spent)
+    monkeypatch.setattr("subscriptions.on_demand.city_refresh_now", spent)
     response = alice_api.post(f"/api/subscriptions/{oslo.pk}/refresh")
     error_of(response, status=429, code="throttled")
     assert response["Retry-After"] == "30"

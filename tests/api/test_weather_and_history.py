@@ -106,7 +106,7 @@ def test_a_spent_budget_is_throttled_with_retry_after(alice_api, monkeypatch):
     def spent(*, city):
         raise Throttled("The weather budget is spent for now.", retry_after=41.2)
 
-    monkeypatch.setattr("subscriptions.refresh.city_refresh_now", spent)
+    monkeypatch.setattr("subscriptions.on_demand.city_refresh_now", spent)
     response = search(alice_api, "Oslo")
     error_of(response, status=429, code="throttled")
     assert response["Retry-After"] == "42"

@@ -403,6 +403,13 @@ async def test_every_tab_of_a_user_hears_a_city_added_and_removed(
         first_reading = await receive(tab)
         assert first_reading["type"] == "weather"
         assert first_reading["updates"][0]["subscription_id"] == subscription.pk
+        # ...and so does its first forecast: 48 hours ahead and 7 days.
+        first_forecast = await receive(tab)
+        assert first_forecast["type"] == "forecast"
+        (update,) = first_forecast["updates"]
+        assert update["subscription_id"] == subscription.pk
+        assert len(update["forecast"]["hourly"]) >= 48
+        assert len(update["forecast"]["daily"]) == 7
 
     await database_sync_to_async(subscription_delete)(user=alice, subscription_id=subscription.pk)
 

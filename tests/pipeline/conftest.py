@@ -24,6 +24,8 @@ def use_provider(settings, monkeypatch):
     settings.WEATHER_RETRY_MAX_WAIT = 2.0
     settings.WEATHER_RETRY_JITTER = 0.01
     settings.WEATHER_REFRESH_SECONDS = 300
+    # These tests count reading calls; the forecast tests turn forecasts on themselves.
+    settings.FORECAST_REFRESH_SECONDS = 0
     used = []
 
     def switch(name: str = "counting", *, budget: str = "", batch_size: int | None = None):

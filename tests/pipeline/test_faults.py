@@ -10,7 +10,8 @@ import redis
 from django.conf import settings as django_settings
 
 from skywatch.errors import ProviderUnavailable, Throttled
-from subscriptions import refresh
+from subscriptions import events as subscription_events
+from subscriptions import on_demand, refresh
 from subscriptions.readings import latest_reading_as_dict
 from tests.factories import ObservationFactory
 from weather_provider import ProviderError
@@ -153,7 +154,9 @@ def test_a_stale_city_is_published_once_not_every_cycle(
     (city,) = follow(1)
     counting.failures = [ProviderError("HTTP 500.")] * 2
     published: list = []
-    monkeypatch.setattr(refresh, "readings_publish", lambda ids: published.append(list(ids)))
+    monkeypatch.setattr(
+        subscription_events, "readings_publish", lambda ids: published.append(list(ids))
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         refresh.refresh_followed_cities()
@@ -166,9 +169,9 @@ def test_the_api_refresh_is_throttled_when_the_budget_is_spent(use_provider, fol
     use_provider("counting", budget="1/minute")
     (city,) = follow(1)
 
-    refresh.city_refresh_now(city=city)
+    on_demand.city_refresh_now(city=city)
     with pytest.raises(Throttled) as throttled:
-        refresh.city_refresh_now(city=city)
+        on_demand.city_refresh_now(city=city)
 
     assert 55 <= throttled.value.retry_after <= 62
 
@@ -176,7 +179,7 @@ def test_the_api_refresh_is_throttled_when_the_budget_is_spent(use_provider, fol
 def test_the_api_refresh_reads_and_stores_one_city(counting, follow):
     (city,) = follow(1)
 
-    observation = refresh.city_refresh_now(city=city)
+    observation = on_demand.city_refresh_now(city=city)
 
     city.refresh_from_db()
     assert city.latest == observation
@@ -188,7 +191,7 @@ def test_the_api_refresh_answers_unavailable_when_the_provider_fails(counting, f
     counting.failures = [ProviderError("HTTP 500.")]
 
     with pytest.raises(ProviderUnavailable):
-        refresh.city_refresh_now(city=city)
+        on_demand.city_refresh_now(city=city)
 
     city.refresh_from_db()
     assert city.stale
@@ -200,7 +203,7 @@ def test_the_api_refresh_is_throttled_when_the_provider_says_429(counting, follo
     counting.failures = [ProviderError("Too many requests.", retry_after=30)]
 
     with pytest.raises(Throttled) as throttled:
-        refresh.city_refresh_now(city=city)
+        on_demand.city_refresh_now(city=city)
 
     assert throttled.value.retry_after == 30
 
@@ -210,6 +213,6 @@ def test_the_api_refresh_calls_nobody_while_the_circuit_is_open(counting, follow
     breaker_for(counting.name).record_failure(permanent=True)
 
     with pytest.raises(ProviderUnavailable, match="calls are paused"):
-        refresh.city_refresh_now(city=city)
+        on_demand.city_refresh_now(city=city)
 
     assert counting.calls == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
+from subscriptions import events as subscription_events
 from subscriptions import planning, refresh
 from subscriptions.models import City, Observation
 from subscriptions.readings import latest_reading_as_dict
@@ -17,13 +18,13 @@ pytestmark = pytest.mark.django_db
 def published(monkeypatch):
     """The city ids of every readings_publish call, which still does its real work."""
     calls: list[list[int]] = []
-    real = refresh.readings_publish
+    real = subscription_events.readings_publish
 
     def recording(city_ids):
         calls.append(sorted(city_ids))
         return real(city_ids)
 
-    monkeypatch.setattr(refresh, "readings_publish", recording)
+    monkeypatch.setattr(subscription_events, "readings_publish", recording)
     return calls
 
 

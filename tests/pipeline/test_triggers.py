@@ -129,8 +129,8 @@ def test_a_new_cycle_waits_for_the_previous_cycle_batches(use_provider, follow):
     assert refresh.refresh_fan_out(enqueue=lambda *task: queued.append(task)) == 2
     assert refresh.refresh_fan_out(enqueue=lambda *task: queued.append(task)) == 0
 
-    for city_ids, enqueued_at in list(queued):
-        city_batch_refresh_task.apply(args=(city_ids, enqueued_at))
+    for city_ids, enqueued_at, kind in list(queued):
+        city_batch_refresh_task.apply(args=(city_ids, enqueued_at, kind))
 
     assert len(provider.calls) == 2
     assert refresh.refresh_fan_out(enqueue=lambda *task: queued.append(task)) == 2
@@ -142,8 +142,8 @@ def test_a_batch_task_skips_cities_unfollowed_since_it_was_queued(counting, foll
     refresh.refresh_fan_out(enqueue=lambda *task: queued.append(task))
     dropped.subscriptions.all().delete()
 
-    for city_ids, enqueued_at in queued:
-        city_batch_refresh_task.apply(args=(city_ids, enqueued_at))
+    for city_ids, enqueued_at, kind in queued:
+        city_batch_refresh_task.apply(args=(city_ids, enqueued_at, kind))
 
     assert counting.counter.cities == [kept.pk]
 

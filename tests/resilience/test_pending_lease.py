@@ -27,6 +27,7 @@ def forget_pending() -> None:
 @pytest.fixture
 def followed(settings):
     settings.WEATHER_PENDING_LEASE_SECONDS = LEASE
+    settings.FORECAST_REFRESH_SECONDS = 0  # one batch of readings a cycle, nothing else
     forget_pending()
     cities = CityFactory.create_batch(2)
     for city in cities:
@@ -64,7 +65,7 @@ def test_a_running_batch_keeps_its_cycle_pending_past_the_lease(followed, monkey
 
     monkeypatch.setattr(refresh, "refresh_cities", slow_batch)
     fan_out(queued)
-    (city_ids, enqueued_at), *_ = queued
+    (city_ids, enqueued_at, _kind), *_ = queued
 
     refresh.city_batch_refresh(city_ids=city_ids, enqueued_at=enqueued_at)
 

@@ -231,6 +231,7 @@ SPECTACULAR_SETTINGS = {
 # --- Weather ----------------------------------------------------------------------------
 WEATHER_PROVIDER = env("WEATHER_PROVIDER", default="open-meteo")
 WEATHER_REFRESH_SECONDS = env.int("WEATHER_REFRESH_SECONDS", default=300)
+FORECAST_REFRESH_SECONDS = env.int("FORECAST_REFRESH_SECONDS", default=3600)
 PROVIDER_RATE_LIMIT = env("PROVIDER_RATE_LIMIT", default="")
 OPENWEATHER_API_KEY = env("OPENWEATHER_API_KEY", default="")
 OPENWEATHER_API_KEY_FILE = env("OPENWEATHER_API_KEY_FILE", default="")

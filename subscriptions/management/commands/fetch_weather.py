@@ -1,4 +1,5 @@
-"""`manage.py fetch_weather [--city NAME]`: refresh followed cities now, through the pipeline."""
+"""`manage.py fetch_weather [--city NAME] [--forecast]`: refresh the readings (or forecasts) of
+followed cities now, through the pipeline."""
 
 from __future__ import annotations
 
@@ -22,13 +23,17 @@ def counted(number: int, one: str, many: str | None = None) -> str:
 class Command(BaseCommand):
     help = (
         "Refresh every followed city now, waiting for the provider budget, or with --city one "
-        "city (followed or not), and print cities, calls, failures and seconds."
+        "city (followed or not), and print cities, calls, failures and seconds; with "
+        "--forecast, their forecasts instead of their readings."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--city", help="a city name as a person would type it, e.g. Paris, FR")
+        parser.add_argument(
+            "--forecast", action="store_true", help="refresh forecasts instead of readings"
+        )
 
-    def handle(self, *args, city: str | None = None, **options) -> None:
+    def handle(self, *args, city: str | None = None, forecast: bool = False, **options) -> None:
         provider = get_provider()
         self.stdout.write(f"Provider {provider.name}, budget {provider_budget(provider)}")
         target = self._resolve(city) if city else None
@@ -42,19 +47,30 @@ class Command(BaseCommand):
 
         with bar:
             if target is not None:
-                summary = refresh_cities([target], progress=progress, max_wait=None, attempts=None)
+                readings, forecasts = ([], [target]) if forecast else ([target], [])
+                summary = refresh_cities(
+                    readings, forecasts=forecasts, progress=progress, max_wait=None, attempts=None
+                )
             else:
-                summary = refresh_followed_cities(progress=progress, everything=True)
+                summary = refresh_followed_cities(
+                    progress=progress, everything=True, readings=not forecast, forecasts=forecast
+                )
         if summary.skipped:
             raise CommandError(
                 "Another refresh cycle is running right now; try again when it ends."
             )
+        if forecast:
+            asked, failures, what = summary.forecasts, summary.forecast_failures, "forecasts"
+            shown = counted(asked, "forecast")
+        else:
+            asked, failures, what = summary.cities, summary.failures, "cities"
+            shown = counted(asked, "city", "cities")
         self.stdout.write(
-            f"{counted(summary.cities, 'city', 'cities')}, {counted(summary.calls, 'call')}, "
-            f"{counted(summary.failures, 'failure')}, {summary.seconds:.1f} seconds"
+            f"{shown}, {counted(summary.calls, 'call')}, "
+            f"{counted(failures, 'failure')}, {summary.seconds:.1f} seconds"
         )
-        if summary.failures:
-            raise CommandError("Some cities could not be refreshed: " + "; ".join(summary.errors))
+        if failures:
+            raise CommandError(f"Some {what} could not be refreshed: " + "; ".join(summary.errors))
 
     def _resolve(self, name: str) -> City:
         try:
