@@ -55,3 +55,8 @@ def readings_publish(city_ids: Iterable[int]) -> int:
         [(user_id, {"type": "weather", "updates": batch}) for user_id, batch in updates.items()]
     )
     return len(updates)
+
+
+def snapshot_on_units_change(sender, *, user, **kwargs) -> None:
+    """Units changed (skywatch.accounts.signals.units_changed): every open page redraws."""
+    snapshot_send_on_commit(user=user)
