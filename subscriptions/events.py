@@ -25,7 +25,11 @@ def snapshot_event(*, user) -> dict:
 
 
 def snapshot_send_on_commit(*, user) -> None:
+    """After commit, every open page takes the whole list again, then its forecasts."""
     notify_users_on_commit([user.pk], snapshot_event(user=user))
+    forecasts = forecasts_event(user=user)
+    if forecasts is not None:
+        notify_users_on_commit([user.pk], forecasts)
 
 
 def readings_publish_on_commit(city_ids: list[int]) -> None:
@@ -112,3 +116,8 @@ def _forecast_updates(subscriptions) -> dict[int, list[dict]]:
             }
         )
     return updates
+
+
+def snapshot_on_units_change(sender, *, user, **kwargs) -> None:
+    """Units changed (skywatch.accounts.signals.units_changed): every open page redraws."""
+    snapshot_send_on_commit(user=user)

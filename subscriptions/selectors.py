@@ -133,3 +133,13 @@ def observations_between(
     newest = list(observations_in(city=city, lower=lower, upper=upper).reverse()[:limit])
     newest.reverse()
     return newest
+
+
+def subscriptions_export(user) -> list[dict]:
+    """The account's subscriptions for 'export all my data' (as the API shows them)."""
+    return subscription_list_as_dicts(user=user)
+
+
+def search_history_export(user) -> list[dict]:
+    """Every search of the account, newest first, for 'export all my data'."""
+    return [search_history_as_dict(entry) for entry in search_history_for(user=user)]

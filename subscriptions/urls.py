@@ -5,6 +5,7 @@ from subscriptions import api, views
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("settings/", views.settings_page, name="settings"),
     # Ids longer than a bigint can hold are simply not found.
     re_path(r"^cities/(?P<city_id>[0-9]{1,18})/$", views.city, name="city"),
     # Before the token route: "rotate" is never a token (tokens are 43 characters).

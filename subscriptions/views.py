@@ -11,7 +11,9 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from skywatch.accounts.selectors import share_owner
+from billing.models import Plan
+from skywatch.accounts.models import User
+from skywatch.accounts.selectors import share_owner, share_path, user_as_dict
 from skywatch.accounts.services import share_token_rotate
 from skywatch.errors import InvalidInput
 from subscriptions.history import city_histories, history_as_dict
@@ -115,3 +117,16 @@ def share_rotate(request):
     ):
         target = reverse("dashboard")
     return redirect(target)
+
+
+@login_required
+def settings_page(request):
+    """Units, tokens, share link, plan, history, alerts, push, export and deletion."""
+    user = request.user
+    state = {
+        "user": user_as_dict(user, share_url=request.build_absolute_uri(share_path(user))),
+        "plans": [plan.as_dict() for plan in Plan.objects.order_by("city_limit", "slug")],
+        "units_choices": User.Units.choices,
+        "has_password": user.has_usable_password(),
+    }
+    return render(request, "subscriptions/settings.html", {"settings_state": state})

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from skywatch import health
+from skywatch import health, pwa
 from skywatch.api import errors as api_errors
 from skywatch.api.errors import api_not_found
 from skywatch.api.urls import api_urlpatterns as account_api
@@ -16,6 +16,8 @@ api_patterns = [
 urlpatterns = [
     re_path(r"^healthz/?$", health.healthz, name="healthz"),
     re_path(r"^readyz/?$", health.readyz, name="readyz"),
+    path("sw.js", pwa.service_worker, name="service-worker"),
+    path("offline/", pwa.offline, name="offline"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/", include(api_patterns)),

@@ -5,6 +5,38 @@ import { openLive } from "./live.js";
 
 const { Chart } = window;
 
+// Axis text and grid lines take Bootstrap's colours for the current colour mode (theme.js sets
+// data-bs-theme from the system's and tells us when it changes), so charts read in both.
+function themeColors() {
+  const style = getComputedStyle(document.documentElement);
+  return {
+    text: style.getPropertyValue("--bs-secondary-color").trim() || "#6c757d",
+    title: style.getPropertyValue("--bs-body-color").trim() || "#212529",
+    grid: style.getPropertyValue("--bs-border-color-translucent").trim() || "rgba(0, 0, 0, 0.175)",
+  };
+}
+
+function applyThemeColors(charts = []) {
+  const colors = themeColors();
+  Chart.defaults.color = colors.text;
+  Chart.defaults.borderColor = colors.grid;
+  Chart.defaults.plugins.title.color = colors.title;
+  // Charts already drawn keep resolved options: set the colours on each, then redraw.
+  for (const chart of charts) {
+    chart.options.color = colors.text;
+    for (const scale of Object.values(chart.options.scales ?? {})) {
+      scale.ticks.color = colors.text;
+      scale.grid.color = colors.grid;
+      if (scale.border) scale.border.color = colors.grid;
+    }
+    chart.options.plugins.title.color = colors.title;
+    chart.options.plugins.subtitle.color = colors.text;
+    chart.options.plugins.legend.labels.color = colors.text;
+    chart.update("none");
+  }
+}
+applyThemeColors();
+
 const COLORS = {
   temperature: "#dc3545",
   feels_like: "#fd7e14",
@@ -329,5 +361,6 @@ function copyButtons() {
 }
 
 const histories = [...document.querySelectorAll("[data-city-chart]")].map((section) => new CityHistory(section));
+document.addEventListener("skywatch:theme", () => applyThemeColors(histories.flatMap((history) => history.charts)));
 listen(new Map(histories.filter((history) => history.live).map((history) => [history.cityId, history])));
 copyButtons();

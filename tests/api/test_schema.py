@@ -30,6 +30,8 @@ CONTRACT_OPERATIONS = {
     ("get", "/api/me"),
     ("patch", "/api/me"),
     ("post", "/api/me/share"),
+    ("get", "/api/me/export"),
+    ("delete", "/api/me"),
     ("get", "/api/weather"),
     ("get", "/api/history"),
     ("delete", "/api/history"),
@@ -105,7 +107,7 @@ def test_every_contract_endpoint_is_documented_with_its_errors():
 FUZZ_CONFIG = schemathesis.config.SchemathesisConfig.from_str(
     """
 [[operations]]
-include-operation-id = ["auth_register_create", "subscriptions_create", "subscriptions_observations_retrieve"]
+include-operation-id = ["auth_register_create", "subscriptions_create", "subscriptions_observations_retrieve", "me_destroy"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429"]
 """
 )

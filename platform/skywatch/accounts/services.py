@@ -152,3 +152,46 @@ def user_set_units(*, user: User, units: object) -> User:
     User.objects.filter(pk=user.pk).update(units=units)
     user.units = units
     return user
+
+
+def user_units_change(*, user: User, units: object) -> User:
+    """Switch the units and tell the apps above, so every open page of the account follows."""
+    from skywatch.accounts.signals import units_changed
+
+    with transaction.atomic():
+        user_set_units(user=user, units=units)
+        units_changed.send(sender=User, user=user)
+    return user
+
+
+def _sessions_of(user: User):
+    """The account's live browser sessions (the database session store keeps no user column)."""
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+
+    wanted = str(user.pk)
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get(SESSION_KEY)) == wanted:
+            yield session.pk
+
+
+@transaction.atomic
+def user_delete(*, user: User, password: object = None, email: object = None) -> None:
+    """Delete the account and everything of it, once its password (or e-mail) confirms it.
+
+    Subscriptions, search history, personal tokens, e-mail records and social logins go with the
+    account (their rows cascade); its sessions and refresh tokens are removed here. Shared
+    cities and their readings stay.
+    """
+    from django.contrib.sessions.models import Session
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    if user.has_usable_password():
+        if not isinstance(password, str) or not password or not user.check_password(password):
+            raise InvalidInput("The password is wrong.", field="password")
+    elif not isinstance(email, str) or email.strip().lower() != user.email.lower():
+        raise InvalidInput("Type your e-mail address to confirm.", field="email")
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    Session.objects.filter(pk__in=list(_sessions_of(user))).delete()
+    OutstandingToken.objects.filter(user=user).delete()
+    User.objects.filter(pk=user.pk).delete()

@@ -110,3 +110,39 @@ class TokenSerializer(serializers.Serializer):
     name = serializers.CharField()
     created_at = serializers.DateTimeField()
     last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class AccountDeleteSerializer(serializers.Serializer):
+    password = SecretField(
+        required=False, help_text="The account's password (accounts that have one)."
+    )
+    email = SecretField(
+        required=False,
+        help_text="The account's e-mail address: the confirmation of accounts without a "
+        "password (social login).",
+    )
+
+
+class ExportTokenSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class ExportAccountSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    units = serializers.ChoiceField(choices=["metric", "imperial"])
+    plan = PlanSerializer()
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True)
+
+
+class ExportSerializer(serializers.Serializer):
+    exported_at = serializers.DateTimeField()
+    account = ExportAccountSerializer()
+    subscriptions = serializers.ListField(child=serializers.DictField())
+    alerts = serializers.ListField(child=serializers.DictField())
+    alert_events = serializers.ListField(child=serializers.DictField())
+    search_history = serializers.ListField(child=serializers.DictField())
+    api_tokens = ExportTokenSerializer(many=True)

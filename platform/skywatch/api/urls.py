@@ -13,7 +13,8 @@ api_urlpatterns = [
     re_path(
         r"^tokens/(?P<token_id>[0-9]{1,18})/?$", views.TokenDetailApi.as_view(), name="api-token"
     ),
-    re_path(r"^me/?$", views.MeApi.as_view(), name="api-me"),
+    re_path(r"^me/?$", views.AccountApi.as_view(), name="api-me"),
+    re_path(r"^me/export/?$", views.MeExportApi.as_view(), name="api-me-export"),
     re_path(r"^me/share/?$", views.MeShareApi.as_view(), name="api-me-share"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

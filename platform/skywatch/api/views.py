@@ -181,3 +181,57 @@ class MeShareApi(APIView):
     def post(self, request: Request) -> Response:
         services.share_token_rotate(user=request.user)
         return Response(user_body(request, request.user))
+
+
+class AccountApi(MeApi):
+    """`/api/me`: read, change the units (every open page follows), delete the account."""
+
+    @extend_schema(
+        tags=["me"],
+        summary="Change the units readings are shown in",
+        description="Every open page of the account receives a fresh `snapshot` in the new "
+        "units over the websocket.",
+        request=s.UnitsSerializer,
+        responses={200: s.UserSerializer, **errors(400)},
+    )
+    def patch(self, request: Request) -> Response:
+        data = valid(s.UnitsSerializer, request)
+        if "units" in data:
+            services.user_units_change(user=request.user, units=data["units"])
+        return Response(user_body(request, request.user))
+
+    @extend_schema(
+        tags=["me"],
+        summary="Delete your account and everything of it",
+        description="Confirm with `password`; an account without a password (social login) "
+        "confirms with its `email`. Subscriptions, search history, tokens and sessions go; "
+        "shared cities and their readings stay.",
+        request=s.AccountDeleteSerializer,
+        responses={204: None, **errors(400)},
+    )
+    def delete(self, request: Request) -> Response:
+        data = valid(s.AccountDeleteSerializer, request)
+        services.user_delete(
+            user=request.user, password=data.get("password"), email=data.get("email")
+        )
+        # This browser's session went with the account; forget it in the answer too.
+        if hasattr(request._request, "session"):
+            request._request.session.flush()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeExportApi(APIView):
+    """All of the caller's data as one JSON file: never secrets or hashes."""
+
+    @extend_schema(
+        tags=["me"],
+        summary="Export all your data (a JSON attachment)",
+        responses={200: s.ExportSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        from skywatch.accounts.export import account_export
+
+        response = Response(account_export(user=request.user))
+        response["Content-Disposition"] = 'attachment; filename="skywatch-export.json"'
+        response["Cache-Control"] = "no-store"
+        return response
