@@ -275,7 +275,7 @@ class WeatherApi(APIView):
         return Response(
             {
                 "query": query,
-                "city": city_as_dict(city, with_region=False),
+                "city": city_as_dict(city, brief=True),
                 "current": reading_as_dict(observation, units=request.user.units, stale=city.stale),
             }
         )

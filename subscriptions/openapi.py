@@ -33,6 +33,7 @@ class CitySerializer(serializers.Serializer):
     admin1 = serializers.CharField(allow_blank=True)
     latitude = serializers.FloatField()
     longitude = serializers.FloatField()
+    timezone = serializers.CharField(allow_blank=True, help_text='IANA name, "" when unknown.')
 
 
 class PlaceSerializer(serializers.Serializer):

@@ -42,19 +42,26 @@ def reading_as_dict(observation: Observation, *, units: str, stale: bool = False
     }
 
 
-def city_as_dict(city: City, *, with_region: bool = True) -> dict:
-    """A city as the API shows it; a weather search's city leaves out the region (`admin1`)."""
-    shown = {
+def city_as_dict(city: City, *, brief: bool = False) -> dict:
+    """A city as the API shows it, with its region and time zone (an IANA name, or "" when
+    unknown); a weather search's city is `brief`: name, country and coordinates."""
+    if brief:
+        return {
+            "id": city.pk,
+            "name": city.name,
+            "country": city.country,
+            "latitude": city.latitude,
+            "longitude": city.longitude,
+        }
+    return {
         "id": city.pk,
         "name": city.name,
         "country": city.country,
         "admin1": city.admin1,
         "latitude": city.latitude,
         "longitude": city.longitude,
+        "timezone": city.timezone,
     }
-    if not with_region:
-        del shown["admin1"]
-    return shown
 
 
 def latest_reading_as_dict(city: City, *, units: str) -> dict | None:

@@ -218,6 +218,9 @@ def forecasts_store(
         Forecast(city=city, provider=provider, fetched_at=fetched_at, **forecast_row_values(f))
         for city, f in forecasts
     ]
+    for row, (city, _) in zip(rows, forecasts, strict=True):
+        # The city's own time zone (from geocoding) when the provider names none.
+        row.timezone = row.timezone or city.timezone
     Forecast.objects.bulk_create(
         rows,
         update_conflicts=True,

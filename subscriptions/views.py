@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -16,9 +17,17 @@ from skywatch.accounts.models import User
 from skywatch.accounts.selectors import share_owner, share_path, user_as_dict
 from skywatch.accounts.services import share_token_rotate
 from skywatch.errors import InvalidInput
+from subscriptions.events import forecasts_event
+from subscriptions.forecasts import forecast_as_dict
 from subscriptions.history import city_histories, history_as_dict
+from subscriptions.measures import unit_of
 from subscriptions.ranges import history_range_parse
-from subscriptions.selectors import cities_followed_by, city_followed, subscription_list_as_dicts
+from subscriptions.selectors import (
+    cities_followed_by,
+    city_followed,
+    city_forecast,
+    subscription_list_as_dicts,
+)
 
 
 def landing(request):
@@ -39,6 +48,8 @@ def dashboard(request):
             "subscriptions": subscriptions,
             "dashboard_state": {
                 "subscriptions": subscriptions,
+                # The same `forecast` message the websocket sends after its snapshot.
+                "forecasts": (forecasts_event(user=user) or {}).get("updates", []),
                 "plan": user.plan.as_dict(),
                 "units": user.units,
             },
@@ -73,7 +84,16 @@ def city(request, city_id: str):
     if followed is None:
         raise Http404("You do not follow this city.")
     context, status = _history_page(request, cities=[followed], units=user.units, live=True)
+    forecast = city_forecast(followed)
     context.update(
+        forecast_state={
+            "city_id": followed.pk,
+            "timezone": followed.timezone,
+            "unit_of": {m: unit_of(m, user.units) for m in ("temperature", "precipitation")},
+            "forecast": forecast_as_dict(forecast, units=user.units, now=timezone.now())
+            if forecast
+            else None,
+        },
         city=followed,
         share_url=request.build_absolute_uri(reverse("share", args=[user.share_token])),
     )

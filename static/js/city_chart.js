@@ -334,6 +334,8 @@ function listen(live) {
   }
   openLive({
     onMessage(message) {
+      // Other parts of the page (the forecast) hear the same connection.
+      document.dispatchEvent(new CustomEvent("skywatch:message", { detail: message }));
       if (message.type !== "weather") return;
       for (const update of message.updates) live.get(update.city_id)?.append(update.reading);
     },

@@ -6,9 +6,12 @@ import { api } from "./api.js";
 import { AlertBell } from "./components/AlertBell.js";
 import { CityAdd } from "./components/CityAdd.js";
 import { CityCard } from "./components/CityCard.js";
+import { ForecastStrip } from "./components/ForecastStrip.js";
 import { PlanUsage } from "./components/PlanUsage.js";
 import { openLive } from "./live.js";
 import { createApp, h, reactive, ref } from "./vue.js";
+
+const cityLabelOf = (subscription) => [subscription.city.name, subscription.city.country].filter(Boolean).join(", ");
 
 const CONNECTION_TEXT = { live: "live", reconnecting: "reconnecting…", offline: "offline" };
 const CONNECTION_TITLE = {
@@ -34,6 +37,7 @@ export function createDashboard(initial) {
   const state = reactive({
     order: initial.subscriptions.map((s) => s.id),
     byId: Object.fromEntries(initial.subscriptions.map((s) => [s.id, s])),
+    forecasts: Object.fromEntries((initial.forecasts ?? []).map((u) => [u.subscription_id, u.forecast])),
     flash: {},
     removing: {},
     plan: initial.plan,
@@ -57,6 +61,7 @@ export function createDashboard(initial) {
   function remove(id) {
     id = Number(id);
     delete state.byId[id];
+    delete state.forecasts[id];
     delete state.removing[id];
     state.order = state.order.filter((other) => other !== id);
   }
@@ -108,6 +113,9 @@ export function createDashboard(initial) {
     },
     "subscription.added": (data) => upsert(data.subscription, { flash: !state.byId[data.subscription.id] }),
     "subscription.removed": (data) => remove(data.id),
+    forecast(data) {
+      for (const update of data.updates) state.forecasts[update.subscription_id] = update.forecast;
+    },
     "plan.changed": (data) => (state.plan = data.plan),
   };
 
@@ -136,13 +144,25 @@ export function createDashboard(initial) {
             { id: "cards", class: "row row-cols-1 row-cols-sm-2 row-cols-lg-3 g-3", "aria-live": "polite" },
             cards.map((subscription) =>
               h("div", { class: "col", key: subscription.id, "data-subscription-id": subscription.id, "data-city-id": subscription.city.id }, [
-                h(CityCard, {
-                  subscription,
-                  now: now.value,
-                  flash: state.flash[subscription.id] || 0,
-                  removing: !!state.removing[subscription.id],
-                  onRemove: unfollow,
-                }),
+                h(
+                  CityCard,
+                  {
+                    subscription,
+                    now: now.value,
+                    flash: state.flash[subscription.id] || 0,
+                    removing: !!state.removing[subscription.id],
+                    onRemove: unfollow,
+                  },
+                  {
+                    forecast: () =>
+                      h(ForecastStrip, {
+                        forecast: state.forecasts[subscription.id] ?? null,
+                        timezone: subscription.city.timezone,
+                        label: cityLabelOf(subscription),
+                        now: now.value,
+                      }),
+                  },
+                ),
               ]),
             ),
           ),
