@@ -105,6 +105,7 @@ function drawDays(forecast) {
 function draw(forecast) {
   if (!forecast) return;
   state.forecast = forecast;
+  section.dataset.issuedAt = forecast.issued_at;
   const issued = section.querySelector("[data-forecast-issued]");
   issued.textContent = `Issued ${localTime(forecast.issued_at, { weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })} (the city's time).`;
   drawChart(forecast);
