@@ -11,6 +11,7 @@ from weather_provider.registry import PROVIDERS, get_provider, reset_providers
 
 FAKES = {
     "counting": "tests.pipeline.fakes.CountingProvider",
+    "combined": "tests.pipeline.fakes.CombinedProvider",
     "loopback": "tests.pipeline.fakes.LoopbackProvider",
 }
 

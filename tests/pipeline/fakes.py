@@ -18,7 +18,10 @@ import requests
 from limits import parse_many
 
 from weather_provider.base import (
+    CURRENT,
+    CURRENT_AND_FORECAST,
     FORECAST,
+    CurrentAndForecast,
     Forecast,
     Location,
     Place,
@@ -132,6 +135,37 @@ class CountingProvider(WeatherProvider):
         if wait is not None:
             raise ProviderError("Too many requests (HTTP 429).", retry_after=wait)
         return self.places.forecast(locations)
+
+
+class CombinedProvider(CountingProvider):
+    """Charges like Open-Meteo: a reading costs two, a forecast three, both in one call four (less
+    than the five of two calls); `kinds` records what each call asked for."""
+
+    name = "combined"
+    weight_per_location = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kinds: list[str] = []
+
+    def call_weight(self, locations: Sequence[Location], *, kind=CURRENT) -> int:
+        return len(locations) * {CURRENT: 2, FORECAST: 3, CURRENT_AND_FORECAST: 4}[kind]
+
+    def current(self, locations):
+        self.kinds.append(CURRENT)
+        return super().current(locations)
+
+    def forecast(self, locations):
+        self.kinds.append(FORECAST)
+        return super().forecast(locations)
+
+    def current_and_forecast(self, locations) -> CurrentAndForecast:
+        self.kinds.append(CURRENT_AND_FORECAST)
+        ids = [location.id for location in locations]
+        self.counter.receive(ids, self.call_weight(locations, kind=CURRENT_AND_FORECAST))
+        observed_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        readings = {i: reading_at(observed_at) for i in ids}
+        return CurrentAndForecast(readings, self.places.forecast(locations))
 
 
 class LoopbackProvider(CountingProvider):
