@@ -7,7 +7,8 @@ budget scaled down in time, every location counted: 1,000 a second (the minute w
 PROVIDER_RATE_LIMIT set to the same budget, in one process (the embedded scheduler and
 fetch_weather path) and as Celery's fan-out to two worker processes sharing the budget in
 Redis. The baseline is a naive client: the same 100 batches, two threads, no limiter, every
-429 retried at once.
+429 retried at once. Then a forecast cycle: the 10,000 cities' forecasts (48 hours, 7 days),
+which Open-Meteo weighs 1.8 calls a location, against the minimum weight they can cost.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def use_fake_provider(url: str, budget: str):
     settings.WEATHER_PROVIDER = "open-meteo"
     settings.PROVIDER_RATE_LIMIT = budget
     settings.WEATHER_REFRESH_SECONDS = 300
+    # The reading runs measure readings; the forecast run turns forecasts on for itself.
+    settings.FORECAST_REFRESH_SECONDS = 0
     reset_providers()
     return get_provider()
 
@@ -168,6 +171,7 @@ def start_workers(url: str, logs: list[Path]) -> list[subprocess.Popen]:
         WEATHER_PROVIDER="open-meteo",
         PROVIDER_RATE_LIMIT=BUDGET,
         WEATHER_REFRESH_SECONDS="300",
+        FORECAST_REFRESH_SECONDS="0",
         **{URL_ENV: url},
     )
     processes = []
@@ -194,6 +198,26 @@ def start_workers(url: str, logs: list[Path]) -> list[subprocess.Popen]:
             raise RuntimeError("Celery workers did not start:\n" + logs[0].read_text()[-2000:])
         time.sleep(0.2)
     return processes
+
+
+def run_forecasts() -> tuple[float, object]:
+    """Every followed city's forecast now, as `fetch_weather --forecast` fetches them."""
+    from django.conf import settings
+
+    from subscriptions.refresh import refresh_followed_cities
+
+    settings.FORECAST_REFRESH_SECONDS = 3600
+    started = time.monotonic()
+    summary = refresh_followed_cities(everything=True, readings=False, forecasts=True)
+    settings.FORECAST_REFRESH_SECONDS = 0
+    return time.monotonic() - started, summary
+
+
+def minimum_weight(provider, cities: int, *, batch: int, kind: str) -> float:
+    """What `cities` locations' calls of `kind` cost at the least, in whole batches."""
+    from weather_provider.limiter import batches_weight
+
+    return batches_weight(provider, cities, batch_size=batch, kind=kind)
 
 
 def run_celery(url: str, logs: list[Path]) -> float:
@@ -249,8 +273,9 @@ def run_naive(provider, batches: list[list]) -> float:
 
 def run(*, log_dir: Path, ports: list[int]) -> dict:
     from subscriptions.models import City
+    from weather_provider import FORECAST
     from weather_provider.base import Location
-    from weather_provider.limiter import batch_size_within, budget_for
+    from weather_provider.limiter import batch_size_for, batch_size_within, budget_for
 
     built = world.build(users=USERS, cities=CITIES, per_user=PER_USER)
     port = ports[0] if ports else free_port()
@@ -296,6 +321,19 @@ def run(*, log_dir: Path, ports: list[int]) -> dict:
         seconds = run_naive(provider, batches)
         stats = requests.get(f"{url}/stats", timeout=30).json()
         results["runs"]["naive"] = figures(stats, seconds=seconds, batch=batch, cities=CITIES)
+
+        forecast_batch = batch_size_for(provider, kind=FORECAST)
+        results["forecast_batch"] = forecast_batch
+        reset_shared_state(provider, url)
+        seconds, summary = run_forecasts()
+        stats = requests.get(f"{url}/stats", timeout=30).json()
+        results["runs"]["skywatch_forecasts"] = figures(
+            stats, seconds=seconds, batch=forecast_batch, cities=CITIES
+        ) | {
+            "stored": summary.forecasts_stored,
+            "deferred": summary.forecasts_deferred,
+            "minimum_weight": minimum_weight(provider, CITIES, batch=forecast_batch, kind=FORECAST),
+        }
     finally:
         for process in workers:
             process_stop(process)
@@ -312,6 +350,7 @@ def table(results: dict) -> tuple[list[str], list[list]]:
         "skywatch_process": "Skywatch, 1 process",
         "skywatch_celery": "Skywatch, Celery, 2 workers",
         "naive": "naive client (baseline)",
+        "skywatch_forecasts": "Skywatch, forecasts, 1 process",
     }
     columns = [
         "run",
@@ -324,6 +363,7 @@ def table(results: dict) -> tuple[list[str], list[list]]:
         "min s",
         "cycle / min",
         "429s vs naive",
+        "weight / min",
     ]
     rows = []
     for key, label in labels.items():
@@ -342,6 +382,9 @@ def table(results: dict) -> tuple[list[str], list[list]]:
                 run["minimum_seconds"],
                 run["seconds"] / run["minimum_seconds"] if run["minimum_seconds"] else "-",
                 f"{run['refused_429']}/{naive['refused_429']}",
+                f"{run['locations_served']:.0f}/{run['minimum_weight']:.0f}"
+                if "minimum_weight" in run
+                else "-",
             ]
         )
     return columns, rows

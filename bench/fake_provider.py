@@ -3,9 +3,10 @@
 Run as its own process (`python -m uvicorn bench.fake_provider:app`), so that neither the
 pipeline under test nor the naive client shares its interpreter. The budget comes from
 BENCH_FAKE_BUDGET in the `limits` notation ("1000/second;10000/minute"); every location in a
-call counts, as at Open-Meteo. A call that would overfill any window is refused with 429 and
-does not count. GET /stats returns every accepted and refused call; POST /reset forgets them.
-`LoopbackOpenMeteo` is the real Open-Meteo provider pointed at this server.
+call counts, weighed as Open-Meteo weighs it (more than 10 variables or 14 days cost more). A
+call that would overfill any window is refused with 429 and does not count. GET /stats returns
+every accepted and refused call; POST /reset forgets them. `LoopbackOpenMeteo` is the real
+Open-Meteo provider pointed at this server.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from urllib.parse import parse_qs
 
 from limits import parse_many
 
-from weather_provider.open_meteo import OpenMeteoProvider
+from weather_provider.open_meteo import OpenMeteoProvider, query_weight, request_variables
 
 URL_ENV = "BENCH_PROVIDER_URL"
 BUDGET_ENV = "BENCH_FAKE_BUDGET"
@@ -101,34 +102,64 @@ class Budget:
 budget = Budget(os.environ.get(BUDGET_ENV, ""))
 
 
+def call_weight(query: dict[str, list[str]]) -> float:
+    """What Open-Meteo counts for this request (fractions kept, as its server does)."""
+    params = {name: values[0] for name, values in query.items()}
+    locations = len(params.get("latitude", "").split(","))
+    days = int(params.get("forecast_days", "7"))
+    return float(query_weight(locations=locations, variables=request_variables(params), days=days))
+
+
+def series(names: str, times: list[int], seed: int) -> dict:
+    """Plausible values for each variable asked, one per time."""
+    values: dict = {"time": times}
+    for n, name in enumerate(filter(None, names.split(","))):
+        if name in ("sunrise", "sunset"):
+            values[name] = [t + (7 if name == "sunrise" else 17) * 3600 for t in times]
+        elif name == "weather_code":
+            values[name] = [(0, 2, 3, 61)[(seed + i) % 4] for i in range(len(times))]
+        else:
+            values[name] = [round((seed + n * 13 + i) % 30 / 2, 1) for i in range(len(times))]
+    return values
+
+
 def forecast(query: dict[str, list[str]], now: int) -> list[dict]:
-    """Open-Meteo's answer for several coordinates: a list in the order asked."""
+    """Open-Meteo's answer for several coordinates: a list in the order asked, with the hours and
+    days asked for (UTC)."""
     latitudes = query.get("latitude", [""])[0].split(",")
     longitudes = query.get("longitude", [""])[0].split(",")
     hour = now - now % 3600
+    day = now - now % 86400
+    hours = [hour + 3600 * n for n in range(int(query.get("forecast_hours", ["1"])[0]))]
+    days = [day + 86400 * n for n in range(int(query.get("forecast_days", ["1"])[0]))]
     items = []
     for index, (latitude, longitude) in enumerate(zip(latitudes, longitudes, strict=False)):
         seed = (index * 7919 + now) % 100
-        items.append(
-            {
-                "latitude": float(latitude),
-                "longitude": float(longitude),
-                "location_id": index,
-                "current": {
-                    "time": now,
-                    "interval": 900,
-                    "temperature_2m": round(5 + seed / 10, 1),
-                    "relative_humidity_2m": 40 + seed % 50,
-                    "apparent_temperature": round(3 + seed / 10, 1),
-                    "cloud_cover": seed,
-                    "wind_speed_10m": round(seed / 20, 2),
-                    "wind_direction_10m": (seed * 37) % 360,
-                    "pressure_msl": 1000 + seed % 30,
-                    "weather_code": (0, 2, 3, 61)[seed % 4],
-                },
-                "hourly": {"time": [hour], "precipitation_probability": [seed]},
+        item = {
+            "latitude": float(latitude),
+            "longitude": float(longitude),
+            "location_id": index,
+            "utc_offset_seconds": 0,
+            "timezone": "GMT",
+        }
+        if query.get("hourly"):
+            item["hourly"] = series(query["hourly"][0], hours, seed)
+        if query.get("daily"):
+            item["daily"] = series(query["daily"][0], days, seed)
+        if query.get("current"):
+            item["current"] = {
+                "time": now,
+                "interval": 900,
+                "temperature_2m": round(5 + seed / 10, 1),
+                "relative_humidity_2m": 40 + seed % 50,
+                "apparent_temperature": round(3 + seed / 10, 1),
+                "cloud_cover": seed,
+                "wind_speed_10m": round(seed / 20, 2),
+                "wind_direction_10m": (seed * 37) % 360,
+                "pressure_msl": 1000 + seed % 30,
+                "weather_code": (0, 2, 3, 61)[seed % 4],
             }
-        )
+        items.append(item)
     return items
 
 
@@ -154,8 +185,7 @@ async def app(scope, receive, send) -> None:
     path = scope["path"]
     if path == "/v1/forecast":
         query = parse_qs(scope["query_string"].decode())
-        weight = len(query.get("latitude", [""])[0].split(","))
-        wait = budget.take(weight)
+        wait = budget.take(call_weight(query))
         if wait > 0:
             body = {"error": True, "reason": "Minutely API request limit exceeded."}
             retry_after = str(max(1, math.ceil(wait))).encode()
