@@ -221,6 +221,7 @@ def clear() -> None:
             ("subscriptions_searchhistory", "user_id", user_ids),
             ("accounts_apitoken", "user_id", user_ids),
             ("subscriptions_observation", "city_id", city_ids),
+            ("subscriptions_forecast", "city_id", city_ids),
             ("subscriptions_city", "id", city_ids),
         ):
             cursor.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", [ids])  # noqa: S608

@@ -9,6 +9,12 @@ class Plan(models.Model):
     slug = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=64)
     city_limit = models.PositiveIntegerField(help_text="How many cities an account may follow.")
+    on_demand_per_hour = models.PositiveIntegerField(
+        "on-demand reads an hour",
+        default=30,
+        help_text="Weather searches and refresh-now calls to the provider an account may make "
+        "in any hour (a reading fresh enough is served without one).",
+    )
     api_rate = models.CharField(
         max_length=32,
         default="60/minute",

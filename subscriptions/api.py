@@ -230,10 +230,9 @@ class SubscriptionForecastApi(APIView):
             user=request.user, subscription_id=subscription_id
         )
         city = subscription.city
-        forecast = selectors.city_forecast(city)
-        if forecast is None and not forecasts_enabled():
+        if not forecasts_enabled() and selectors.city_forecast(city) is None:
             raise NotFound("Forecasts are turned off on this server (FORECAST_REFRESH_SECONDS=0).")
-        forecast = forecast or on_demand.city_forecast_now(city=city)
+        forecast = on_demand.forecast_for(user=request.user, city=city)
         shown = forecast_as_dict(forecast, units=request.user.units, now=timezone.now())
         return Response({"city": city_as_dict(city), **shown})
 

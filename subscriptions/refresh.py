@@ -319,6 +319,7 @@ def read_batch(
     max_wait: float | None,
     attempts: int | None,
     stats: CallStats | None = None,
+    reserve: float = 0.0,
 ) -> BatchRead:
     """One call of `kind` for `cities` under the budget, retries and breaker; every failure
     becomes an answer, never an exception (the one place that maps them)."""
@@ -331,6 +332,7 @@ def read_batch(
             max_wait=max_wait,
             attempts=attempts,
             stats=stats,
+            reserve=reserve,
         )
     except BudgetSpent as exc:
         return BatchRead(spent=exc)

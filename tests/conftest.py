@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 
 from tests.factories import UserFactory
+from weather_provider.limiter import allowances_reset
 from weather_provider.registry import reset_providers
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -39,6 +40,8 @@ def pytest_collection_modifyitems(config, items):
 def _fresh_provider(settings):
     settings.WEATHER_PROVIDER = "random"
     reset_providers()
+    # Accounts' on-demand allowances outlive a test in Redis; ids repeat in a new test database.
+    allowances_reset()
     yield
     reset_providers()
 

@@ -17,6 +17,7 @@ from limits.strategies import MovingWindowRateLimiter
 from weather_provider.base import CURRENT, CallKind, Location, WeatherProvider
 
 KEY_PREFIX = "skywatch:budget"
+ALLOWANCE_PREFIX = "skywatch:allowance"
 # A freed slot is taken a little after it frees, so jitter between taking budget and the
 # provider receiving the call cannot squeeze one call too many into the provider's window.
 MARGIN_SHARE = 0.1
@@ -99,6 +100,37 @@ def batches_weight(
     return cost + (provider.call_weight(_placeholders(rest), kind=kind) if rest else 0)
 
 
+def kept_free(window: RateLimitItem, reserve: float) -> int:
+    """How much of `window` a call that must leave `reserve` of it free may not touch (rounded
+    down, so a budget of one call a window is never closed to everyone)."""
+    return math.floor(window.amount * min(max(reserve, 0.0), 1.0))
+
+
+def allowance_spend(*, key: str, per_hour: int) -> float:
+    """Count one call against `key`'s allowance of `per_hour` calls in any hour (shared by every
+    process through the budget's storage): 0 when it fits, else the seconds until it would."""
+    if per_hour < 1:
+        return 3600.0
+    window = parse_many(f"{per_hour}/hour")[0]
+    strategy = MovingWindowRateLimiter(_storage())
+    if strategy.hit(window, ALLOWANCE_PREFIX, key):
+        return 0.0
+    reset_at, _ = strategy.get_window_stats(window, ALLOWANCE_PREFIX, key)
+    return max(1.0, reset_at - time.time())
+
+
+def allowances_reset() -> None:
+    """Forget every account's on-demand calls (tests and operators)."""
+    storage = _storage()
+    if isinstance(storage, MemoryStorage):
+        storage.reset()
+        return
+    client = shared_redis()
+    keys = list(client.scan_iter(match=f"*{ALLOWANCE_PREFIX}*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 def margin(window: RateLimitItem) -> float:
     return min(MARGIN_MAX_SECONDS, window.get_expiry() * MARGIN_SHARE)
 
@@ -177,8 +209,12 @@ class Budget:
         reset_at, _ = self.strategy.get_window_stats(window, KEY_PREFIX, self.name)
         return max(SHORTEST_SLEEP, reset_at - time.time() + margin(window))
 
-    def try_acquire(self, weight: int = 1) -> float:
-        """Take `weight` from every window and return 0, or take nothing and return the wait."""
+    def try_acquire(self, weight: int = 1, *, reserve: float = 0.0) -> float:
+        """Take `weight` from every window and return 0, or take nothing and return the wait.
+
+        With `reserve` (a share of each window), take only while that share stays free after
+        the call: what on-demand calls leave for the scheduler.
+        """
         self._check(weight)
         with self._gate():
             paused = self.paused_for()
@@ -187,7 +223,9 @@ class Budget:
             waits = [
                 self._wait_for(window)
                 for window in self.windows
-                if not self.strategy.test(window, KEY_PREFIX, self.name, cost=weight)
+                if not self.strategy.test(
+                    window, KEY_PREFIX, self.name, cost=weight + kept_free(window, reserve)
+                )
             ]
             if waits:
                 return max(waits)
@@ -195,14 +233,16 @@ class Budget:
                 self.strategy.hit(window, KEY_PREFIX, self.name, cost=weight)
             return 0.0
 
-    def acquire(self, weight: int = 1, *, max_wait: float | None = None) -> float:
+    def acquire(
+        self, weight: int = 1, *, max_wait: float | None = None, reserve: float = 0.0
+    ) -> float:
         """Wait until `weight` fits every window, take it and return the seconds waited.
 
         With `max_wait`, BudgetSpent is raised (and nothing taken) when the wait would be longer.
         """
         started = time.monotonic()
         while True:
-            wait = self.try_acquire(weight)
+            wait = self.try_acquire(weight, reserve=reserve)
             waited = time.monotonic() - started
             if wait <= 0:
                 return waited

@@ -102,11 +102,12 @@ def provider_call(
     attempts: int | None = None,
     stats: CallStats | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    reserve: float = 0.0,
 ) -> Any:
     """The answer of a call of `kind` for `locations`: every attempt pays the call's weight
     (`provider.call_weight(locations, kind=kind)`) from the shared budget (waiting at most
-    `max_wait`), is refused while the circuit is open, and transient errors are retried
-    honouring Retry-After."""
+    `max_wait`, leaving `reserve` of every window free), is refused while the circuit is open,
+    and transient errors are retried honouring Retry-After."""
     call: Callable[[Sequence[Location]], Any] = {
         CURRENT: provider.current,
         FORECAST: provider.forecast,
@@ -121,7 +122,7 @@ def provider_call(
         open_for = breaker.open_for()
         if open_for > 0:
             raise CircuitOpen(label=provider_label(provider), retry_after=open_for)
-        stats.waited += budget.acquire(weight, max_wait=max_wait)
+        stats.waited += budget.acquire(weight, max_wait=max_wait, reserve=reserve)
         stats.calls += 1
         try:
             answer = call(locations)

@@ -232,6 +232,9 @@ SPECTACULAR_SETTINGS = {
 WEATHER_PROVIDER = env("WEATHER_PROVIDER", default="open-meteo")
 WEATHER_REFRESH_SECONDS = env.int("WEATHER_REFRESH_SECONDS", default=300)
 FORECAST_REFRESH_SECONDS = env.int("FORECAST_REFRESH_SECONDS", default=3600)
+# The share of every provider budget window that on-demand reads (searches, refresh now) leave
+# to the scheduled refresh.
+PROVIDER_SCHEDULER_RESERVE = env.float("PROVIDER_SCHEDULER_RESERVE", default=0.5)
 PROVIDER_RATE_LIMIT = env("PROVIDER_RATE_LIMIT", default="")
 OPENWEATHER_API_KEY = env("OPENWEATHER_API_KEY", default="")
 OPENWEATHER_API_KEY_FILE = env("OPENWEATHER_API_KEY_FILE", default="")
