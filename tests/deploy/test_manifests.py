@@ -162,7 +162,7 @@ def test_the_web_pods_believe_x_forwarded_for_from_the_configured_proxies_only()
 
 
 def test_the_chart_refuses_an_ingress_without_its_trusted_proxies():
-    with pytest.raises(helm.HelmError, match="config.trustedProxies is required"):
+    with pytest.raises(helm.HelmError, match=r"config\.trustedProxies is required"):
         render_chart({"existingSecret": "skywatch"})
 
 

@@ -256,7 +256,7 @@ def register(url: str, email: str, password: str) -> None:
     assert response.status_code == 201, response.text
 
 
-PASSWORD = "a long pass phrase 7"  # noqa: S105 - a test account's
+PASSWORD = "a long pass phrase 7"
 
 
 def test_start_web_believes_no_client_chosen_x_forwarded_for(migrated, tmp_path):

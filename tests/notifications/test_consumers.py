@@ -216,21 +216,90 @@ async def test_a_token_authenticated_socket_cannot_switch_users_either(
 # --- Origin ---------------------------------------------------------------------------------
 
 
+FOREIGN_ORIGINS = [
+    b"https://evil.example",
+    b"http://testserver.evil.example",
+    b"null",
+    # Another port or scheme of the same host is another origin (a page on :6666 is not us).
+    b"http://testserver:6666",
+    b"https://testserver",
+    b"ws://testserver",
+    # Nonsense is refused, not a traceback.
+    b"http://[",
+    b"http://testserver:port",
+    b"",
+    b"\xff\xfe",
+]
+
+
 async def test_a_foreign_origin_is_refused_at_the_handshake(open_socket, session_cookie, alice):
     cookie = await session_cookie(alice)
-    for origin in [b"https://evil.example", b"http://testserver.evil.example", b"null"]:
+    for origin in FOREIGN_ORIGINS:
         _, connected, _ = await open_socket(cookie=cookie, origin=origin)
 
         assert not connected, origin
 
 
-async def test_the_sites_own_origin_is_accepted(open_socket, session_cookie, alice):
+async def test_the_sites_own_origin_is_accepted(open_socket, session_cookie, alice, settings):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
     cookie = await session_cookie(alice)
-    for origin in [b"http://testserver", b"http://127.0.0.1:8000"]:
-        socket, connected, _ = await open_socket(cookie=cookie, origin=origin)
+    for origin, host in [
+        (b"http://testserver", b"testserver"),
+        (b"http://127.0.0.1:8000", b"127.0.0.1:8000"),
+        (b"HTTP://TestServer", b"testserver"),
+    ]:
+        socket, connected, _ = await open_socket(cookie=cookie, origin=origin, host=host)
 
         assert connected, origin
         assert (await receive(socket))["type"] == "snapshot"
+
+
+async def test_an_origin_is_not_the_sites_own_when_the_host_is_not_allowed(
+    open_socket, session_cookie, alice
+):
+    cookie = await session_cookie(alice)
+
+    _, connected, _ = await open_socket(
+        cookie=cookie, origin=b"http://evil.example", host=b"evil.example"
+    )
+
+    assert not connected
+
+
+async def test_csrf_trusted_origins_are_accepted_and_only_with_their_scheme_and_port(
+    open_socket, session_cookie, alice, settings
+):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.com", "https://*.example.org"]
+    cookie = await session_cookie(alice)
+    for origin, accepted in [
+        (b"https://app.example.com", True),
+        (b"https://eu.example.org", True),
+        (b"http://app.example.com", False),
+        (b"https://app.example.com:8443", False),
+        (b"http://eu.example.org", False),
+        (b"https://example.org.evil.example", False),
+    ]:
+        _, connected, _ = await open_socket(cookie=cookie, origin=origin)
+
+        assert connected is accepted, origin
+
+
+async def test_behind_a_tls_proxy_the_https_origin_is_the_sites_own(
+    open_socket, session_cookie, alice, settings
+):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    cookie = await session_cookie(alice)
+    proxied = ((b"x-forwarded-proto", b"https"),)
+
+    _, https, _ = await open_socket(
+        cookie=cookie, origin=b"https://testserver", extra_headers=proxied
+    )
+    _, http, _ = await open_socket(
+        cookie=cookie, origin=b"http://testserver", extra_headers=proxied
+    )
+
+    assert https
+    assert not http
 
 
 # --- What a client may send -----------------------------------------------------------------
