@@ -12,6 +12,7 @@ from django.core.management import call_command
 from billing.models import Plan
 from billing.services import plan_change
 from notifications.publish import notify_users, publish_readings
+from skywatch.accounts.services import jwt_pair
 from subscriptions.models import City, Subscription
 from subscriptions.services import subscription_create, subscription_delete
 from tests.factories import CityFactory, ObservationFactory, SubscriptionFactory
@@ -63,6 +64,11 @@ def groups_with_members(layer) -> set[str]:
     return {name for name, members in layer.groups.items() if members}
 
 
+async def access_token(user) -> str:
+    """A JWT access token as the API hands it out (with its generation and refresh claims)."""
+    return (await database_sync_to_async(jwt_pair)(user=user))["access"]
+
+
 async def signed_in(open_socket, session_cookie, user):
     """A browser tab of `user`, past its snapshot."""
     socket, connected, _ = await open_socket(cookie=await session_cookie(user))
@@ -111,11 +117,9 @@ async def test_a_script_authenticates_with_a_token_as_its_first_message(
 
 
 async def test_a_jwt_access_token_authenticates(open_socket, alice, paris):
-    from rest_framework_simplejwt.tokens import AccessToken
-
     await database_sync_to_async(SubscriptionFactory)(user=alice, city=paris)
 
-    _, snapshot = await with_token(open_socket, str(AccessToken.for_user(alice)))
+    _, snapshot = await with_token(open_socket, await access_token(alice))
 
     assert snapshot["type"] == "snapshot"
     assert [s["city"]["name"] for s in snapshot["subscriptions"]] == ["Paris"]
@@ -136,7 +140,7 @@ async def test_a_personal_api_token_authenticates(open_socket, alice, paris):
 async def test_a_bad_token_is_refused_with_4401(open_socket, alice):
     from rest_framework_simplejwt.tokens import AccessToken
 
-    expired = AccessToken.for_user(alice)
+    expired = AccessToken(await access_token(alice))
     expired.set_exp(lifetime=-dt.timedelta(seconds=1))
     for token in ["not-a-token", "", None, 42, "sw_abc_def", "x" * 5000, str(expired)]:
         socket, answer = await with_token(open_socket, token)
@@ -176,9 +180,8 @@ async def test_no_authentication_in_time_closes_with_4401(open_socket, auth_time
 
 async def test_a_token_in_the_url_authenticates_nobody(application, auth_timeout, alice):
     from channels.testing import WebsocketCommunicator
-    from rest_framework_simplejwt.tokens import AccessToken
 
-    token = str(AccessToken.for_user(alice))
+    token = await access_token(alice)
     socket = WebsocketCommunicator(application, f"/ws/weather/?token={token}")
     connected, _ = await socket.connect(timeout=5)
     assert connected

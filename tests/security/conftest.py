@@ -49,6 +49,23 @@ def browser_session(server: Server, email: str | None = None) -> requests.Sessio
     return session
 
 
+def log_in(server: Server, session: requests.Session, email: str) -> None:
+    """A second browser signs in to an existing account through the web form."""
+    session.get(f"{server.url}/accounts/login/", timeout=10)
+    response = session.post(
+        f"{server.url}/accounts/login/",
+        data={
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            "login": email,
+            "password": PASSWORD,
+        },
+        headers={"Referer": f"{server.url}/accounts/login/"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302, response.text[:500]
+
+
 def api_account(server: Server) -> dict:
     """A script's account: registered through the API; returns its JWT pair and e-mail."""
     email = f"api-{uuid.uuid4().hex[:10]}@example.com"
@@ -72,6 +89,7 @@ def open_socket(server: Server, *, origin: str | None = None, cookie: str | None
         additional_headers=headers,
         open_timeout=10,
         proxy=None,
+        legacy=True,
     )
 
 

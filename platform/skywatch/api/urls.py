@@ -15,6 +15,11 @@ api_urlpatterns = [
     ),
     re_path(r"^me/?$", views.MeApi.as_view(), name="api-me"),
     re_path(r"^me/share/?$", views.MeShareApi.as_view(), name="api-me-share"),
+    re_path(
+        r"^me/logout-everywhere/?$",
+        views.MeLogoutEverywhereApi.as_view(),
+        name="api-me-logout-everywhere",
+    ),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

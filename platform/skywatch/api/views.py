@@ -182,3 +182,18 @@ class MeShareApi(APIView):
     def post(self, request: Request) -> Response:
         share_token_rotate(user=request.user)
         return Response(user_body(request, request.user))
+
+
+class MeLogoutEverywhereApi(APIView):
+    """Log out everywhere: every session and JWT of the account, this one included, stops working
+    and every open dashboard socket closes (4401); personal API tokens are revoked one by one."""
+
+    @extend_schema(
+        tags=["me"],
+        summary="Log out everywhere (every session and JWT; not personal API tokens)",
+        request=None,
+        responses={204: None},
+    )
+    def post(self, request: Request) -> Response:
+        services.user_credentials_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

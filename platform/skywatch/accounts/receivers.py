@@ -1,0 +1,45 @@
+"""Whatever path revokes a credential (allauth, the admin, the shell), open sockets hear of it."""
+
+from __future__ import annotations
+
+from django.contrib.auth.signals import user_logged_out
+from django.db.models import F
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from skywatch.accounts.models import ApiToken, User
+from skywatch.accounts.services import credentials_check_notify
+
+
+@receiver(post_save, sender=User, dispatch_uid="accounts.user_saved")
+def user_saved(sender, instance: User, created: bool, **kwargs) -> None:
+    """A new password starts a new credential generation: every other session, every JWT and
+    every socket signed in with them stop working; a deactivated account's sockets close."""
+    if created:
+        return
+    # set_password() leaves `_password` until the save; a hash upgrade at login clears it first.
+    if getattr(instance, "_password", None) is not None:
+        User.objects.filter(pk=instance.pk).update(
+            credential_generation=F("credential_generation") + 1
+        )
+        # The caller's own session keeps working: update_session_auth_hash reads this instance.
+        instance.refresh_from_db(fields=["credential_generation"])
+        credentials_check_notify(user_id=instance.pk)
+    elif not instance.is_active:
+        credentials_check_notify(user_id=instance.pk)
+
+
+@receiver(post_delete, sender=User, dispatch_uid="accounts.user_deleted")
+def user_deleted(sender, instance: User, **kwargs) -> None:
+    credentials_check_notify(user_id=instance.pk)
+
+
+@receiver(post_delete, sender=ApiToken, dispatch_uid="accounts.api_token_deleted")
+def api_token_deleted(sender, instance: ApiToken, **kwargs) -> None:
+    credentials_check_notify(user_id=instance.user_id)
+
+
+@receiver(user_logged_out, dispatch_uid="accounts.user_logged_out")
+def logged_out(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        credentials_check_notify(user_id=user.pk)
