@@ -268,11 +268,20 @@ USE_TZ = True
 
 SENTRY_DSN = env("SENTRY_DSN", default="")
 
+# Every handler carries the redacting filter (skywatch.logs): keys and tokens never reach a log.
+LOG_FILTERS = {"redact_secrets": {"()": "skywatch.logs.RedactSecretsFilter"}}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": LOG_FILTERS,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
