@@ -9,7 +9,8 @@ import pytest
 
 from tests.servers import ROOT, Server, make_server
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium; SKYWATCH_CHROMIUM names another binary.
+CHROMIUM = os.environ.get("SKYWATCH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -29,7 +30,8 @@ def pytest_collection_modifyitems(config, items):
             if not Path(CHROMIUM).exists():
                 reason = f"{CHROMIUM} is missing (apt-get install chromium)"
                 if os.environ.get("REQUIRE_SERVICES") == "1":
-                    item.add_marker(pytest.mark.xfail(reason=reason, strict=True, run=False))
+                    # Fails in tests/conftest.py's pytest_runtest_setup: the run cannot pass.
+                    item.user_properties.append(("missing_services", reason))
                 else:
                     item.add_marker(pytest.mark.skip(reason=reason))
 

@@ -51,7 +51,12 @@ async def receive(socket, timeout: float = 3) -> dict:
     return await socket.receive_json_from(timeout=timeout)
 
 
-async def silent(socket, timeout: float = 0.3) -> bool:
+# Long enough for a frame published through Redis to arrive late on a loaded machine: a socket
+# that stays silent this long would have heard a frame that was wrongly sent to it.
+QUIET_SECONDS = 1.0
+
+
+async def silent(socket, timeout: float = QUIET_SECONDS) -> bool:
     return await socket.receive_nothing(timeout=timeout)
 
 
