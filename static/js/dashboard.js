@@ -38,6 +38,8 @@ function el(tag, attrs = {}, ...children) {
   for (const [name, value] of Object.entries(attrs)) {
     if (name === "class") node.className = value;
     else if (name === "dataset") Object.assign(node.dataset, value);
+    // Through the CSSOM: a style attribute would need 'unsafe-inline' in the CSP's style-src.
+    else if (name === "style") node.style.cssText = value;
     else node.setAttribute(name, value);
   }
   for (const child of children) {

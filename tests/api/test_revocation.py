@@ -96,3 +96,20 @@ def test_a_token_issued_without_the_revocation_claims_is_refused(api, alice):
         status=401,
         code="authentication_failed",
     )
+
+
+def test_an_api_login_or_registration_starts_no_session(api, alice):
+    from django.contrib.sessions.models import Session
+
+    login_response = api.post(
+        "/api/auth/login", {"email": "alice@example.com", "password": PASSWORD}
+    )
+    register_response = api.post(
+        "/api/auth/register", {"email": "newcomer@example.com", "password": NEW_PASSWORD}
+    )
+
+    assert login_response.status_code == 200
+    assert register_response.status_code == 201
+    assert "sessionid" not in login_response.cookies
+    assert "sessionid" not in register_response.cookies
+    assert Session.objects.count() == 0

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_out
 from django.db.models import F
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from skywatch.accounts.models import ApiToken, User
 from skywatch.accounts.services import credentials_check_notify
+
+
+@receiver(pre_save, sender=User, dispatch_uid="accounts.user_saving")
+def user_saving(sender, instance: User, update_fields=None, **kwargs) -> None:
+    """Notes whether this save changes the password: set_password() leaves `_password` until the
+    save (a hash upgrade at login clears it first); set_unusable_password() (allauth wiping a
+    pre-created account's password) is seen by comparing with the stored one."""
+    instance._password_changed = False
+    if instance.pk is None or (update_fields is not None and "password" not in update_fields):
+        return
+    if getattr(instance, "_password", None) is not None:
+        instance._password_changed = True
+    elif not instance.has_usable_password():
+        instance._password_changed = (
+            User.objects.filter(pk=instance.pk).exclude(password=instance.password).exists()
+        )
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.user_saved")
@@ -17,8 +33,8 @@ def user_saved(sender, instance: User, created: bool, **kwargs) -> None:
     every socket signed in with them stop working; a deactivated account's sockets close."""
     if created:
         return
-    # set_password() leaves `_password` until the save; a hash upgrade at login clears it first.
-    if getattr(instance, "_password", None) is not None:
+    if getattr(instance, "_password_changed", False):
+        instance._password_changed = False
         User.objects.filter(pk=instance.pk).update(
             credential_generation=F("credential_generation") + 1
         )

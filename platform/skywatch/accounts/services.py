@@ -6,7 +6,6 @@ import datetime as dt
 import secrets
 
 from allauth.account.models import EmailAddress
-from allauth.account.utils import setup_user_email
 from django.contrib.auth import authenticate, user_logged_in
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -60,7 +59,7 @@ def jwt_pair(*, user: User) -> dict:
 
 
 @transaction.atomic
-def user_register(*, request: HttpRequest | None, email: str, password: str) -> User:
+def user_register(*, email: str, password: str) -> User:
     """A new account on the default plan; a taken e-mail or a weak password is refused."""
     email = (email or "").lower()
     try:
@@ -87,8 +86,9 @@ def user_register(*, request: HttpRequest | None, email: str, password: str) -> 
         raise InvalidInput(
             "An account with this e-mail address already exists.", field="email"
         ) from exc
-    # The same e-mail record allauth keeps for web sign-ups, so both logins see one account.
-    setup_user_email(request, user, [])
+    # The same e-mail record allauth keeps for web sign-ups, so both logins see one account
+    # (made here, not by allauth's setup_user_email, which would start a session to read from).
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
     return user
 
 
@@ -99,8 +99,14 @@ def user_login(*, request: HttpRequest, email: str, password: str) -> User:
         raise LockedOut(LOCKED_OUT_MESSAGE, retry_after=lockout_seconds())
     if user is None or not user.is_active:
         raise AuthenticationFailed("The e-mail address or the password is wrong.")
-    # Records the login (last_login) and clears the account's failed attempts.
-    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    # Records the login (last_login) and clears the account's failed attempts, without a session:
+    # an API login is a token pair, and axes would otherwise create an empty session to log.
+    session = request.__dict__.pop("session", None)
+    try:
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+    finally:
+        if session is not None:
+            request.session = session
     return user
 
 

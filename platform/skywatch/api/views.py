@@ -46,9 +46,7 @@ class RegisterApi(AnonymousApi):
     )
     def post(self, request: Request) -> Response:
         data = valid(s.RegisterSerializer, request)
-        user = services.user_register(
-            request=request._request, email=data["email"], password=data["password"]
-        )
+        user = services.user_register(email=data["email"], password=data["password"])
         body = {"user": user_body(request, user), **services.jwt_pair(user=user)}
         return Response(body, status=status.HTTP_201_CREATED)
 
