@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import Callable
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from notifications.publish import user_group
+
+logger = logging.getLogger(__name__)
 
 # Module constants so tests can shrink them.
 AUTH_TIMEOUT_SECONDS = 10.0
@@ -135,7 +138,13 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         """One of the user's credentials was revoked (accounts.services): is this socket's?"""
         if self._refused or self._still_signed_in is None:
             return
-        if not await database_sync_to_async(self._still_signed_in)():
+        try:
+            still_signed_in = await database_sync_to_async(self._still_signed_in)()
+        except Exception:
+            # The database is away: the socket stays, and the next re-check asks again.
+            logger.warning("Could not re-check a socket's credential", exc_info=True)
+            return
+        if not still_signed_in:
             await self._sign_out("Your sign-in was revoked; sign in again.")
 
     async def _sign_out(self, message: str) -> None:

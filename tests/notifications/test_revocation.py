@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -215,3 +216,32 @@ async def test_a_signed_out_socket_hears_nothing_more_of_the_user(
     await database_sync_to_async(notify_users)([alice.pk], {"type": "plan.changed", "plan": {}})
 
     assert await socket.receive_nothing(timeout=1)
+
+
+async def test_a_recheck_that_cannot_reach_the_database_keeps_the_socket(
+    open_socket, session_cookie, alice, monkeypatch
+):
+    from django.db import OperationalError
+
+    browser = await by_session(open_socket, session_cookie, alice)
+
+    def database_away(session_key, user_id):
+        def check() -> bool:
+            raise OperationalError("the database is away")
+
+        return check
+
+    monkeypatch.setattr(consumers, "_session_still_signs_in", database_away)
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0.2)
+    second = await by_session(open_socket, session_cookie, alice)
+    await consumers_notify_check(alice)
+    await asyncio.sleep(0.6)  # a few periodic re-checks too
+
+    await assert_still_open(second)
+    await assert_still_open(browser)
+
+
+async def consumers_notify_check(user) -> None:
+    from notifications.publish import notify_users
+
+    await database_sync_to_async(notify_users)([user.pk], {"type": "credentials.check"})
