@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 
-from skywatch.accounts.selectors import user_for_api_token, user_for_jwt
+from skywatch.accounts.selectors import jwt_expires_at, user_for_api_token, user_for_jwt
 
 logger = logging.getLogger(__name__)
 
@@ -30,3 +31,10 @@ def user_for_token(token) -> object | None:
         if user is not None and getattr(user, "is_active", False):
             return user
     return None
+
+
+def token_expires_at(token) -> dt.datetime | None:
+    """When a token stops working by itself (a JWT's expiry); None for tokens that do not."""
+    if not isinstance(token, str) or not token or len(token) > 4096:
+        return None
+    return jwt_expires_at(token)

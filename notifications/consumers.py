@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -12,11 +15,16 @@ from notifications.auth import user_for_token
 from skywatch.events import user_group
 from subscriptions.events import forecasts_event, snapshot_event
 
+logger = logging.getLogger(__name__)
+
 # Module constants so tests can shrink them.
 AUTH_TIMEOUT_SECONDS = 10.0
 # A client only ever sends ping and auth (a token is at most 4 KiB); anything bigger is refused.
 MAX_MESSAGE_CHARS = 8192
 CLOSE_UNAUTHENTICATED = 4401
+# A revocation is pushed to the user's sockets (`credentials.check`); this re-check is the safety
+# net for a push that was lost (a Redis blip), cheap enough for every open socket.
+RECHECK_SECONDS = 60.0
 
 # What the client sees of each event published to `user.<id>`: exactly the contract's fields.
 EVENT_FIELDS = {
@@ -39,12 +47,42 @@ def _snapshot(user) -> list[dict]:
 _user_for_token = database_sync_to_async(user_for_token)
 
 
+@database_sync_to_async
+def _token_expires_at(token) -> dt.datetime | None:
+    from notifications.auth import token_expires_at
+
+    return token_expires_at(token)
+
+
+def _token_still_signs_in(token, user_id: int) -> Callable[[], bool]:
+    def check() -> bool:
+        from notifications.auth import user_for_token
+
+        user = user_for_token(token)
+        return user is not None and user.pk == user_id
+
+    return check
+
+
+def _session_still_signs_in(session_key: str | None, user_id: int) -> Callable[[], bool]:
+    def check() -> bool:
+        from skywatch.accounts.selectors import user_for_session
+
+        user = user_for_session(session_key)
+        return user is not None and user.pk == user_id
+
+    return check
+
+
 class WeatherConsumer(AsyncJsonWebsocketConsumer):
     """Joins `user.<id>` of the authenticated user only; nothing a client sends changes that."""
 
     user = None
     group: str | None = None
     _auth_timer: asyncio.Task | None = None
+    _watch: asyncio.Task | None = None
+    # Whether the credential this socket signed in with still signs that user in (a DB read).
+    _still_signed_in: Callable[[], bool] | None = None
     _authenticating = False
     _refused = False
 
@@ -52,7 +90,9 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
-            await self._authenticated(user)
+            session = self.scope.get("session")
+            check = _session_still_signs_in(getattr(session, "session_key", None), user.pk)
+            await self._authenticated(user, check=check, expires_at=None)
         else:
             self._auth_timer = asyncio.create_task(self._close_unless_authenticated())
 
@@ -68,19 +108,62 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         await self._error(code, message)
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
-    async def _authenticated(self, user) -> None:
+    async def _authenticated(
+        self, user, *, check: Callable[[], bool], expires_at: dt.datetime | None
+    ) -> None:
         self.user = user
         self.group = user_group(user.pk)
+        self._still_signed_in = check
         # Join before reading the snapshot, so nothing published in between is missed.
         await self.channel_layer.group_add(self.group, self.channel_name)
+        self._watch = asyncio.create_task(self._watch_credential(expires_at))
         for event in await _snapshot(user):
             await self.send_json(event)
 
+    async def _watch_credential(self, expires_at: dt.datetime | None) -> None:
+        """Close at the token's expiry, and re-check the credential every RECHECK_SECONDS."""
+        while not self._refused:
+            wait = RECHECK_SECONDS
+            if expires_at is not None:
+                wait = min(wait, (expires_at - dt.datetime.now(tz=dt.UTC)).total_seconds())
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if expires_at is not None and dt.datetime.now(tz=dt.UTC) >= expires_at:
+                await self._sign_out("The access token expired; sign in again.")
+                return
+            await self.credentials_check({})
+
+    async def credentials_check(self, event: dict) -> None:
+        """One of the user's credentials was revoked (accounts.services): is this socket's?"""
+        if self._refused or self._still_signed_in is None:
+            return
+        try:
+            still_signed_in = await database_sync_to_async(self._still_signed_in)()
+        except Exception:
+            # The database is away: the socket stays, and the next re-check asks again.
+            logger.warning("Could not re-check a socket's credential", exc_info=True)
+            return
+        if not still_signed_in:
+            await self._sign_out("Your sign-in was revoked; sign in again.")
+
+    async def _sign_out(self, message: str) -> None:
+        """Hear nothing more of the user, then say why and close with 4401."""
+        if self._refused:
+            return
+        self._refused = True
+        if self.group is not None:
+            group, self.group = self.group, None
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await self._error("authentication_failed", message)
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
     async def disconnect(self, code) -> None:
-        if self._auth_timer is not None:
-            self._auth_timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._auth_timer
+        current = asyncio.current_task()
+        for task in (self._auth_timer, self._watch):
+            if task is not None and task is not current:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -127,15 +210,20 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         if user is None:
             await self._refuse("authentication_failed", "Invalid or expired token.")
             return
-        await self._authenticated(user)
+        await self._authenticated(
+            user,
+            check=_token_still_signs_in(token, user.pk),
+            expires_at=await _token_expires_at(token),
+        )
 
     async def _error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})
 
     async def resync(self, event: dict) -> None:
         """The channel layer lost Redis for a while (notifications.layers): events may be missing,
-        so the page gets a fresh snapshot."""
-        if self.user is not None:
+        a revocation among them, so the credential is checked and the page gets a fresh snapshot."""
+        await self.credentials_check(event)
+        if self.user is not None and not self._refused:
             for event in await _snapshot(self.user):
                 await self.send_json(event)
 
@@ -146,6 +234,8 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         frames, `resync`) goes through channels' dispatch to the method named after its type."""
         kind = message.get("type")
         if kind in EVENT_FIELDS:
+            if self._refused:  # signed out: nothing more of the user's events
+                return
             await self.send_json(
                 {"type": kind, **{name: message[name] for name in EVENT_FIELDS[kind]}}
             )

@@ -17,6 +17,10 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 django_application = get_asgi_application()
 
 from skywatch.lifespan import LifespanApp  # noqa: E402
+from skywatch.logs import redact_every_handler  # noqa: E402
 from skywatch.routing import build_router  # noqa: E402
+
+# uvicorn set up its own log handlers before loading this module; they redact secrets too.
+redact_every_handler()
 
 application = LifespanApp(build_router(django_application))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
@@ -31,19 +32,36 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: 200 when the database, channel layer and broker answer, else 503 naming them."""
+    """Readiness: 200 when the database, channel layer and broker answer, else 503 naming them;
+    timings and the scheduler (provider, budget, followed cities) only for staff and probes."""
     checks = {"database": database_check, "channel_layer": channel_layer_check}
     if settings.REDIS_URL:
         checks["broker"] = broker_check
     results = {name: run_check(check) for name, check in checks.items()}
     down = [name for name, result in results.items() if not result["ok"]]
-    body = {
-        "status": "unavailable" if down else "ok",
-        "down": down,
-        "checks": results,
-        "scheduler": scheduler_status(),
-    }
+    body = {"status": "unavailable" if down else "ok", "down": down}
+    if may_see_details(request):
+        body.update(checks=results, scheduler=scheduler_status())
     return JsonResponse(body, status=503 if down else 200)
+
+
+def may_see_details(request: HttpRequest) -> bool:
+    """A caller from the probes' networks (HEALTH_DETAIL_NETWORKS: loopback unless configured),
+    or signed in as staff; prod answers probes before the session middleware, so it is read here."""
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        address = None
+    if address is not None:
+        for network in settings.HEALTH_DETAIL_NETWORKS:
+            if address in ipaddress.ip_network(network, strict=False):
+                return True
+    user = getattr(request, "user", None)
+    if user is None:
+        from skywatch.accounts.selectors import user_for_session
+
+        user = user_for_session(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
+    return bool(user is not None and user.is_authenticated and user.is_staff)
 
 
 def run_check(check: Callable[[], None]) -> dict:

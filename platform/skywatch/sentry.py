@@ -38,10 +38,12 @@ SENSITIVE_PATTERNS = [
     (
         re.compile(
             r"(?i)(^|[?&;\s\"'])(appid|api_?key|key|access_token|refresh_token|token|"
-            r"password|secret|sig|signature)=([^&\s#\"']+)"
+            r"password|secret|sig|signature)=(?!\[(?:redacted|Filtered)\])([^&\s#\"']+)"
         ),
         rf"\1\2={FILTERED}",
     ),
+    # A share link's token: it opens an account's charts to whoever has it.
+    (re.compile(r"(/share/)[A-Za-z0-9_-]{16,}"), rf"\1{FILTERED}"),
     # The password part of a URL's credentials (postgres://user:pw@host).
     (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)[^@/\s]+@"), rf"\1{FILTERED}@"),
 ]

@@ -133,9 +133,16 @@ def test_api_calls_are_throttled_by_the_plan_row(alice, bob):
     error_of(bob_api.get("/api/history"), status=429, code="throttled")
 
 
-def test_an_unreadable_plan_rate_falls_back_rather_than_crashing(alice_api):
+def test_an_unreadable_plan_rate_falls_back_to_60_a_minute_rather_than_crashing(alice_api, caplog):
     Plan.objects.filter(slug="basic").update(api_rate="lots")
-    assert alice_api.get("/api/me").status_code == 200
+
+    answers = [alice_api.get("/api/me").status_code for _ in range(60)]
+    over = alice_api.get("/api/me")
+
+    assert answers == [200] * 60
+    error_of(over, status=429, code="throttled")
+    assert 1 <= int(over["Retry-After"]) <= 60
+    assert "unreadable api_rate 'lots'" in caplog.text
 
 
 def test_anonymous_auth_calls_are_throttled_per_address(api, settings):

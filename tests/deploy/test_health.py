@@ -154,3 +154,24 @@ def test_probes_over_plain_http_are_not_redirected_but_pages_are(client, prod_li
     page = client.get("/", HTTP_HOST="skywatch.example.com")
     assert page.status_code == 301
     assert page["Location"] == "https://skywatch.example.com/"
+
+
+@pytest.mark.django_db
+def test_readyz_tells_a_stranger_only_the_status(client):
+    response = client.get("/readyz", REMOTE_ADDR="203.0.113.9")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "down": []}
+
+
+@pytest.mark.django_db
+def test_readyz_details_are_for_staff_and_the_probes_networks(client, settings, prod_like):
+    from tests.factories import UserFactory
+
+    settings.HEALTH_DETAIL_NETWORKS = ["10.42.0.0/16"]
+    probe = client.get("/readyz", REMOTE_ADDR="10.42.0.1", HTTP_HOST="10.42.0.17:8000")
+    client.force_login(UserFactory(email="ops@example.com", is_staff=True))
+    staff = client.get("/readyz", REMOTE_ADDR="203.0.113.9", HTTP_HOST="10.42.0.17:8000")
+
+    assert set(probe.json()) == set(staff.json()) == {"status", "down", "checks", "scheduler"}
+    assert staff.json()["checks"]["database"]["ok"] is True

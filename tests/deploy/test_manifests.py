@@ -20,7 +20,7 @@ from tests.deploy.chart_check import (
     validate,
 )
 
-DEFAULT = {"existingSecret": "skywatch"}
+DEFAULT = {"existingSecret": "skywatch", "config": {"trustedProxies": "10.0.0.0/8"}}
 
 
 def by_kind(documents: list[dict], kind: str) -> dict[str, dict]:
@@ -140,7 +140,7 @@ def test_a_config_change_rolls_every_component_through_the_checksum():
         }
 
     before = checksums(DEFAULT)
-    after = checksums({**DEFAULT, "config": {"weatherProvider": "random"}})
+    after = checksums({**DEFAULT, "config": {**DEFAULT["config"], "weatherProvider": "random"}})
 
     assert len(before) == len(after) == 1
     assert before != after
@@ -148,7 +148,22 @@ def test_a_config_change_rolls_every_component_through_the_checksum():
 
 def test_the_chart_refuses_to_render_without_an_existing_secret():
     with pytest.raises(helm.HelmError, match="existingSecret is required"):
-        render_chart({})
+        render_chart({"config": {"trustedProxies": "10.0.0.0/8"}})
+
+
+def config_map(values: dict) -> dict:
+    return next(d for d in render_chart(values) if d["kind"] == "ConfigMap")["data"]
+
+
+def test_the_web_pods_believe_x_forwarded_for_from_the_configured_proxies_only():
+    assert config_map(DEFAULT)["FORWARDED_ALLOW_IPS"] == "10.0.0.0/8"
+    without_ingress = {"existingSecret": "skywatch", "ingress": {"enabled": False}}
+    assert "FORWARDED_ALLOW_IPS" not in config_map(without_ingress)
+
+
+def test_the_chart_refuses_an_ingress_without_its_trusted_proxies():
+    with pytest.raises(helm.HelmError, match=r"config\.trustedProxies is required"):
+        render_chart({"existingSecret": "skywatch"})
 
 
 def test_the_schema_refuses_a_second_beat():

@@ -118,6 +118,21 @@ def test_scrubbing_keeps_what_is_needed_to_debug(provider_key):
     assert event["exception"]["values"][0]["stacktrace"]["frames"][0]["vars"]["city"] == "'London'"
 
 
+def test_scrubbing_removes_share_tokens_from_urls(provider_key):
+    token = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-x"
+    event = {
+        "request": {"url": f"https://skywatch.example.com/share/{token}/cities/7/"},
+        "transaction": f"/share/{token}/",
+    }
+
+    scrubbed = scrub_event(event, {})
+
+    assert token not in json.dumps(scrubbed)
+    assert scrubbed["request"]["url"] == (
+        f"https://skywatch.example.com/share/{FILTERED}/cities/7/"
+    )
+
+
 def test_scrubbing_handles_headers_and_query_strings_sent_as_pairs(provider_key):
     event = {
         "request": {

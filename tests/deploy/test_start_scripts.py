@@ -218,3 +218,76 @@ def test_start_beat_starts_with_the_database_scheduler_and_stops(migrated, tmp_p
 
     assert "django_celery_beat.schedulers.DatabaseScheduler" in beat.output()
     assert code == 0
+
+
+def serve(tmp_path: Path, **overrides: str) -> tuple[Role, str]:
+    """docker/start-web on a free port, answering /healthz; returns the role and its URL."""
+    port = free_port()
+    env = role_env(PORT=str(port), DJANGO_SECURE_SSL_REDIRECT="false", **overrides)
+    web = Role("start-web", tmp_path / f"web-{port}.log", env)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return requests.get(f"{url}/healthz", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    web.wait_for(answers, what="/healthz")
+    return web, url
+
+
+def login(url: str, email: str, password: str, forwarded_for: str) -> requests.Response:
+    return requests.post(
+        f"{url}/api/auth/login",
+        json={"email": email, "password": password},
+        headers={"Host": "skywatch.example.com", "X-Forwarded-For": forwarded_for},
+        timeout=10,
+    )
+
+
+def register(url: str, email: str, password: str) -> None:
+    response = requests.post(
+        f"{url}/api/auth/register",
+        json={"email": email, "password": password},
+        headers={"Host": "skywatch.example.com"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+
+
+PASSWORD = "a long pass phrase 7"
+
+
+def test_start_web_believes_no_client_chosen_x_forwarded_for(migrated, tmp_path):
+    email = f"xff-{os.getpid()}@example.com"
+    web, url = serve(tmp_path)
+    try:
+        register(url, email, PASSWORD)
+        failures = [login(url, email, "wrong", f"203.0.113.{i}") for i in range(1, 6)]
+        right = login(url, email, PASSWORD, "203.0.113.99")
+    finally:
+        web.stop()
+
+    assert [f.status_code for f in failures[:4]] == [401] * 4
+    # Five failures from one real address lock it out, whatever addresses the client claimed.
+    assert failures[4].status_code == 429
+    assert right.status_code == 429, right.text
+    assert right.json()["code"] == "locked_out"
+
+
+def test_start_web_believes_x_forwarded_for_from_the_configured_proxy_only(migrated, tmp_path):
+    email = f"proxied-{os.getpid()}@example.com"
+    # The test is the proxy in front: it connects from 127.0.0.1.
+    web, url = serve(tmp_path, FORWARDED_ALLOW_IPS="127.0.0.1")
+    try:
+        register(url, email, PASSWORD)
+        failures = [login(url, email, "wrong", "192.0.2.55") for _ in range(5)]
+        locked = login(url, email, PASSWORD, "192.0.2.55")
+        elsewhere = login(url, email, PASSWORD, "192.0.2.56")
+    finally:
+        web.stop()
+
+    assert [f.status_code for f in failures[:4]] == [401] * 4
+    assert failures[4].status_code == locked.status_code == 429
+    assert elsewhere.status_code == 200, elsewhere.text

@@ -93,8 +93,14 @@ async def open_socket(application):
     """Opens /ws/weather/ like a browser (Origin, optional cookie); closes them all at the end."""
     opened: list[WebsocketCommunicator] = []
 
-    async def opener(*, cookie: bytes | None = None, origin: bytes | None = ORIGIN):
-        headers = [(b"host", b"testserver")]
+    async def opener(
+        *,
+        cookie: bytes | None = None,
+        origin: bytes | None = ORIGIN,
+        host: bytes = b"testserver",
+        extra_headers: tuple = (),
+    ):
+        headers = [(b"host", host), *extra_headers]
         if origin is not None:
             headers.append((b"origin", origin))
         if cookie is not None:

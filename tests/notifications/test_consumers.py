@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from billing.models import Plan
 from billing.services import plan_change
+from skywatch.accounts.services import jwt_pair
 from skywatch.events import notify_users
 from subscriptions.events import readings_publish
 from subscriptions.models import City, Subscription
@@ -51,7 +52,12 @@ async def receive(socket, timeout: float = 3) -> dict:
     return await socket.receive_json_from(timeout=timeout)
 
 
-async def silent(socket, timeout: float = 0.3) -> bool:
+# Long enough for a frame published through Redis to arrive late on a loaded machine: a socket
+# that stays silent this long would have heard a frame that was wrongly sent to it.
+QUIET_SECONDS = 1.0
+
+
+async def silent(socket, timeout: float = QUIET_SECONDS) -> bool:
     return await socket.receive_nothing(timeout=timeout)
 
 
@@ -62,6 +68,11 @@ def groups_with_members(layer) -> set[str]:
         prefix = f"{loop_layer.prefix}__group__"
         return {name.removeprefix(prefix) for name, members in loop_layer.groups.items() if members}
     return {name for name, members in layer.groups.items() if members}
+
+
+async def access_token(user) -> str:
+    """A JWT access token as the API hands it out (with its generation and refresh claims)."""
+    return (await database_sync_to_async(jwt_pair)(user=user))["access"]
 
 
 async def signed_in(open_socket, session_cookie, user):
@@ -112,11 +123,9 @@ async def test_a_script_authenticates_with_a_token_as_its_first_message(
 
 
 async def test_a_jwt_access_token_authenticates(open_socket, alice, paris):
-    from rest_framework_simplejwt.tokens import AccessToken
-
     await database_sync_to_async(SubscriptionFactory)(user=alice, city=paris)
 
-    _, snapshot = await with_token(open_socket, str(AccessToken.for_user(alice)))
+    _, snapshot = await with_token(open_socket, await access_token(alice))
 
     assert snapshot["type"] == "snapshot"
     assert [s["city"]["name"] for s in snapshot["subscriptions"]] == ["Paris"]
@@ -137,7 +146,7 @@ async def test_a_personal_api_token_authenticates(open_socket, alice, paris):
 async def test_a_bad_token_is_refused_with_4401(open_socket, alice):
     from rest_framework_simplejwt.tokens import AccessToken
 
-    expired = AccessToken.for_user(alice)
+    expired = AccessToken(await access_token(alice))
     expired.set_exp(lifetime=-dt.timedelta(seconds=1))
     for token in ["not-a-token", "", None, 42, "sw_abc_def", "x" * 5000, str(expired)]:
         socket, answer = await with_token(open_socket, token)
@@ -177,9 +186,8 @@ async def test_no_authentication_in_time_closes_with_4401(open_socket, auth_time
 
 async def test_a_token_in_the_url_authenticates_nobody(application, auth_timeout, alice):
     from channels.testing import WebsocketCommunicator
-    from rest_framework_simplejwt.tokens import AccessToken
 
-    token = str(AccessToken.for_user(alice))
+    token = await access_token(alice)
     socket = WebsocketCommunicator(application, f"/ws/weather/?token={token}")
     connected, _ = await socket.connect(timeout=5)
     assert connected
@@ -217,21 +225,90 @@ async def test_a_token_authenticated_socket_cannot_switch_users_either(
 # --- Origin ---------------------------------------------------------------------------------
 
 
+FOREIGN_ORIGINS = [
+    b"https://evil.example",
+    b"http://testserver.evil.example",
+    b"null",
+    # Another port or scheme of the same host is another origin (a page on :6666 is not us).
+    b"http://testserver:6666",
+    b"https://testserver",
+    b"ws://testserver",
+    # Nonsense is refused, not a traceback.
+    b"http://[",
+    b"http://testserver:port",
+    b"",
+    b"\xff\xfe",
+]
+
+
 async def test_a_foreign_origin_is_refused_at_the_handshake(open_socket, session_cookie, alice):
     cookie = await session_cookie(alice)
-    for origin in [b"https://evil.example", b"http://testserver.evil.example", b"null"]:
+    for origin in FOREIGN_ORIGINS:
         _, connected, _ = await open_socket(cookie=cookie, origin=origin)
 
         assert not connected, origin
 
 
-async def test_the_sites_own_origin_is_accepted(open_socket, session_cookie, alice):
+async def test_the_sites_own_origin_is_accepted(open_socket, session_cookie, alice, settings):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
     cookie = await session_cookie(alice)
-    for origin in [b"http://testserver", b"http://127.0.0.1:8000"]:
-        socket, connected, _ = await open_socket(cookie=cookie, origin=origin)
+    for origin, host in [
+        (b"http://testserver", b"testserver"),
+        (b"http://127.0.0.1:8000", b"127.0.0.1:8000"),
+        (b"HTTP://TestServer", b"testserver"),
+    ]:
+        socket, connected, _ = await open_socket(cookie=cookie, origin=origin, host=host)
 
         assert connected, origin
         assert (await receive(socket))["type"] == "snapshot"
+
+
+async def test_an_origin_is_not_the_sites_own_when_the_host_is_not_allowed(
+    open_socket, session_cookie, alice
+):
+    cookie = await session_cookie(alice)
+
+    _, connected, _ = await open_socket(
+        cookie=cookie, origin=b"http://evil.example", host=b"evil.example"
+    )
+
+    assert not connected
+
+
+async def test_csrf_trusted_origins_are_accepted_and_only_with_their_scheme_and_port(
+    open_socket, session_cookie, alice, settings
+):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.com", "https://*.example.org"]
+    cookie = await session_cookie(alice)
+    for origin, accepted in [
+        (b"https://app.example.com", True),
+        (b"https://eu.example.org", True),
+        (b"http://app.example.com", False),
+        (b"https://app.example.com:8443", False),
+        (b"http://eu.example.org", False),
+        (b"https://example.org.evil.example", False),
+    ]:
+        _, connected, _ = await open_socket(cookie=cookie, origin=origin)
+
+        assert connected is accepted, origin
+
+
+async def test_behind_a_tls_proxy_the_https_origin_is_the_sites_own(
+    open_socket, session_cookie, alice, settings
+):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    cookie = await session_cookie(alice)
+    proxied = ((b"x-forwarded-proto", b"https"),)
+
+    _, https, _ = await open_socket(
+        cookie=cookie, origin=b"https://testserver", extra_headers=proxied
+    )
+    _, http, _ = await open_socket(
+        cookie=cookie, origin=b"http://testserver", extra_headers=proxied
+    )
+
+    assert https
+    assert not http
 
 
 # --- What a client may send -----------------------------------------------------------------

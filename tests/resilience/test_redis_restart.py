@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from skywatch.accounts.services import api_token_create
+from skywatch.accounts.services import api_token_create, jwt_pair
 from subscriptions.models import Subscription
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import CityFactory, SubscriptionFactory
@@ -29,7 +28,7 @@ REQUEST_TIMEOUT = 10
 
 
 def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+    return {"Authorization": f"Bearer {jwt_pair(user=user)['access']}"}
 
 
 def session_cookie(client, user) -> str:
@@ -64,7 +63,7 @@ def test_redis_restarted_under_open_sockets_keeps_pages_serving_and_resyncs_ever
     cookie = session_cookie(client, alice)
     _, personal_token = api_token_create(user=bob, name="script")
     alice_tab = LiveClient(socket_url, cookie=cookie, origin=url)
-    bob_jwt = LiveClient(socket_url, token=str(RefreshToken.for_user(bob).access_token))
+    bob_jwt = LiveClient(socket_url, token=jwt_pair(user=bob)["access"])
     bob_script = LiveClient(socket_url, token=personal_token)
     tabs = [alice_tab, bob_jwt, bob_script]
     with alice_tab, bob_jwt, bob_script:

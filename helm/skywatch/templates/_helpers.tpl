@@ -62,6 +62,11 @@ app.kubernetes.io/component: {{ .component }}
 DJANGO_ENV: "prod"
 DJANGO_ALLOWED_HOSTS: {{ include "skywatch.allowedHosts" . | quote }}
 DJANGO_CSRF_TRUSTED_ORIGINS: {{ .Values.config.csrfTrustedOrigins | default (printf "https://%s" (include "skywatch.allowedHosts" . | splitList "," | first)) | quote }}
+{{- if .Values.ingress.enabled }}
+FORWARDED_ALLOW_IPS: {{ required "config.trustedProxies is required with the ingress: the addresses or networks of the ingress controller's pods (e.g. 10.0.0.0/8), whose X-Forwarded-For is believed" .Values.config.trustedProxies | quote }}
+{{- else if .Values.config.trustedProxies }}
+FORWARDED_ALLOW_IPS: {{ .Values.config.trustedProxies | quote }}
+{{- end }}
 WEATHER_PROVIDER: {{ .Values.config.weatherProvider | quote }}
 WEATHER_REFRESH_SECONDS: {{ .Values.config.weatherRefreshSeconds | quote }}
 {{- with .Values.config.providerRateLimit }}

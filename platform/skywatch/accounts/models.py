@@ -7,6 +7,7 @@ import secrets
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 def new_share_token() -> str:
@@ -48,6 +49,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Raised by a password change or "log out everywhere": every JWT and session of an older
+    # generation stops working (skywatch.accounts.services.user_credentials_revoke).
+    credential_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -60,6 +64,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """Django's session hash (of the password), also changed by a new credential generation,
+        so that logging out everywhere ends every session; generation 0 keeps Django's own."""
+        password_hash = super()._get_session_auth_hash(secret=secret)
+        if not self.credential_generation:
+            return password_hash
+        return salted_hmac(
+            "skywatch.accounts.User.session_auth_hash",
+            f"{password_hash}:{self.credential_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class ApiToken(models.Model):

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
 
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.db.models import QuerySet
+from django.utils.crypto import constant_time_compare
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.tokens import AccessToken, Token
 
 from skywatch.accounts.models import ApiToken, User
 from skywatch.times import iso_z
 
 TOKEN_PREFIX = "sw_"  # noqa: S105 - a label, not a secret
+# Claims of every JWT Skywatch issues: the account's credential generation when it was issued,
+# and the refresh token (its jti) an access token descends from.
+GENERATION_CLAIM = "gen"
+REFRESH_CLAIM = "sid"
 
 
 # What secrets.token_urlsafe makes; anything else (a NUL byte, say) is no token.
@@ -92,10 +100,59 @@ def api_token_as_dict(token: ApiToken) -> dict:
     }
 
 
+def jwt_user(token: Token) -> User | None:
+    """The active owner of a verified JWT, unless it was revoked since: a password change or
+    "log out everywhere" (a newer credential generation), or its refresh token's logout."""
+    generation = token.get(GENERATION_CLAIM)
+    refresh_jti = token.get(REFRESH_CLAIM)
+    if not isinstance(generation, int) or not isinstance(refresh_jti, str):
+        return None
+    user = (
+        User.objects.select_related("plan")
+        .filter(pk=token.get("user_id"), is_active=True, credential_generation=generation)
+        .first()
+    )
+    if user is None or BlacklistedToken.objects.filter(token__jti=refresh_jti).exists():
+        return None
+    return user
+
+
 def user_for_jwt(raw: str) -> User | None:
-    """The active owner of a valid JWT access token (the websocket's JWT scheme)."""
+    """The active owner of a valid, unrevoked JWT access token (the websocket's JWT scheme)."""
     try:
         token = AccessToken(raw)
     except TokenError:
         return None
-    return User.objects.filter(pk=token.get("user_id"), is_active=True).first()
+    return jwt_user(token)
+
+
+def jwt_expires_at(raw: str) -> dt.datetime | None:
+    """When a JWT access token expires, or None when `raw` is not one."""
+    try:
+        token = AccessToken(raw)
+    except (TokenError, TypeError, ValueError):
+        return None
+    return dt.datetime.fromtimestamp(token["exp"], tz=dt.UTC)
+
+
+def user_for_session(session_key: str | None) -> User | None:
+    """The active user a stored session still signs in, verified as Django verifies a request's
+    (logged out, expired or from before a password change: nobody); the session is unchanged."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    if not session_key:
+        return None
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    user_id = session.get(SESSION_KEY)
+    if user_id is None or session.get(BACKEND_SESSION_KEY) not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    session_hash = session.get(HASH_SESSION_KEY)
+    if user is None or not session_hash:
+        return None
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    if not any(constant_time_compare(session_hash, expected) for expected in hashes):
+        return None
+    return user

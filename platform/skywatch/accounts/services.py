@@ -6,19 +6,26 @@ import datetime as dt
 import secrets
 
 from allauth.account.models import EmailAddress
-from allauth.account.utils import setup_user_email
 from django.contrib.auth import authenticate, user_logged_in
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from skywatch.accounts.models import ApiToken, User, new_share_token
-from skywatch.accounts.selectors import TOKEN_PREFIX, api_tokens_for, token_digest
+from skywatch.accounts.selectors import (
+    GENERATION_CLAIM,
+    REFRESH_CLAIM,
+    TOKEN_PREFIX,
+    api_tokens_for,
+    jwt_user,
+    token_digest,
+)
 from skywatch.api.lockout import LOCKED_OUT_MESSAGE, lockout_seconds
 from skywatch.errors import (
     AuthenticationFailed,
@@ -27,19 +34,31 @@ from skywatch.errors import (
     NotFound,
     QuotaExceeded,
 )
+from skywatch.events import notify_users_on_commit
 
 MAX_TOKENS_PER_ACCOUNT = 100
 TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=1)
+# What each open socket of a user is told when one of the user's credentials may have been
+# revoked: it re-checks its own at once (notifications.consumers) and closes with 4401 if dead.
+CREDENTIALS_CHECK_EVENT = {"type": "credentials.check"}
+
+
+def credentials_check_notify(*, user_id: int) -> None:
+    """After commit, every open socket of the user re-checks the credential it signed in with."""
+    notify_users_on_commit([user_id], CREDENTIALS_CHECK_EVENT)
 
 
 def jwt_pair(*, user: User) -> dict:
-    """A fresh refresh token (7 days) and access token (30 minutes) for the account."""
+    """A fresh refresh token (7 days) and access token (30 minutes) for the account; both say
+    which credential generation they belong to and the access token which refresh token."""
     refresh = RefreshToken.for_user(user)
+    refresh[GENERATION_CLAIM] = user.credential_generation
+    refresh[REFRESH_CLAIM] = refresh["jti"]
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
 @transaction.atomic
-def user_register(*, request: HttpRequest | None, email: str, password: str) -> User:
+def user_register(*, email: str, password: str) -> User:
     """A new account on the default plan; a taken e-mail or a weak password is refused."""
     email = (email or "").lower()
     try:
@@ -66,8 +85,9 @@ def user_register(*, request: HttpRequest | None, email: str, password: str) -> 
         raise InvalidInput(
             "An account with this e-mail address already exists.", field="email"
         ) from exc
-    # The same e-mail record allauth keeps for web sign-ups, so both logins see one account.
-    setup_user_email(request, user, [])
+    # The same e-mail record allauth keeps for web sign-ups, so both logins see one account
+    # (made here, not by allauth's setup_user_email, which would start a session to read from).
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
     return user
 
 
@@ -78,8 +98,14 @@ def user_login(*, request: HttpRequest, email: str, password: str) -> User:
         raise LockedOut(LOCKED_OUT_MESSAGE, retry_after=lockout_seconds())
     if user is None or not user.is_active:
         raise AuthenticationFailed("The e-mail address or the password is wrong.")
-    # Records the login (last_login) and clears the account's failed attempts.
-    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    # Records the login (last_login) and clears the account's failed attempts, without a session:
+    # an API login is a token pair, and axes would otherwise create an empty session to log.
+    session = request.__dict__.pop("session", None)
+    try:
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+    finally:
+        if session is not None:
+            request.session = session
     return user
 
 
@@ -89,18 +115,31 @@ def jwt_refresh(*, refresh: str) -> str:
         token = RefreshToken(refresh)
     except TokenError as exc:
         raise AuthenticationFailed("The refresh token is invalid, expired or revoked.") from exc
-    user_id = token.payload.get("user_id")
-    if not User.objects.filter(pk=user_id, is_active=True).exists():
+    if jwt_user(token) is None:
         raise AuthenticationFailed("The refresh token is invalid, expired or revoked.")
     return str(token.access_token)
 
 
 def jwt_revoke(*, refresh: str) -> None:
-    """Blacklist a refresh token so it can never be used again (logout)."""
+    """Blacklist a refresh token so it can never be used again (logout); the access tokens it
+    gave stop working too, and so do the sockets they opened."""
     try:
-        RefreshToken(refresh).blacklist()
+        token = RefreshToken(refresh)
+        token.blacklist()
     except TokenError as exc:
         raise AuthenticationFailed("The refresh token is invalid, expired or revoked.") from exc
+    user_id = token.get("user_id")
+    if user_id is not None:
+        credentials_check_notify(user_id=user_id)
+
+
+@transaction.atomic
+def user_credentials_revoke(*, user: User) -> None:
+    """Log out everywhere: every session, refresh and access token of the account stops working
+    and its open sockets close; personal API tokens stay (they are revoked one by one)."""
+    User.objects.filter(pk=user.pk).update(credential_generation=F("credential_generation") + 1)
+    user.refresh_from_db(fields=["credential_generation"])
+    credentials_check_notify(user_id=user.pk)
 
 
 @transaction.atomic

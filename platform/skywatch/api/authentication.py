@@ -6,7 +6,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from skywatch.accounts.selectors import api_token_find
+from skywatch.accounts.selectors import api_token_find, jwt_user
 from skywatch.accounts.services import api_token_touch
 
 API_TOKEN_HEADER = "HTTP_X_API_TOKEN"  # noqa: S105 - a header name
@@ -22,6 +22,16 @@ class BearerJWTAuthentication(JWTAuthentication):
             raise exceptions.AuthenticationFailed(
                 "The access token is invalid or expired; log in or refresh it."
             ) from exc
+
+    def get_user(self, validated_token):
+        """The token's owner, unless the token was revoked (logout, password change, "log out
+        everywhere") or the account is gone or deactivated."""
+        user = jwt_user(validated_token)
+        if user is None:
+            raise exceptions.AuthenticationFailed(
+                "The access token was revoked or its account is inactive; log in again."
+            )
+        return user
 
 
 class ApiTokenAuthentication(BaseAuthentication):

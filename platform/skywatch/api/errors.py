@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -28,6 +28,8 @@ DRF_CODES = {
     exceptions.NotAcceptable: "invalid",
 }
 
+
+TOO_BIG_MESSAGE = "The request body is over the size limit (2.5 MiB)."
 
 # A 429 always says when to come back; this is the answer when the cause does not know.
 DEFAULT_RETRY_AFTER = 60
@@ -75,6 +77,10 @@ def api_exception_handler(exc, context) -> Response:
         return Response(
             error_body(exc.code, exc.message, exc.field), status=exc.status_code, headers=headers
         )
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body("invalid", TOO_BIG_MESSAGE), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -110,6 +116,8 @@ def _is_api(request: HttpRequest) -> bool:
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request) and isinstance(exception, RequestDataTooBig):
+        return error_response("invalid", TOO_BIG_MESSAGE, status=413)
     if _is_api(request):
         return error_response("invalid", "The request could not be understood.", status=400)
     return defaults.bad_request(request, exception)

@@ -1,7 +1,12 @@
+from csp.decorators import csp_update
 from django.urls import re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from skywatch.api import views
+
+# Swagger UI (drf-spectacular-sidecar, pinned) injects one fixed <style>: allowed by its hash only.
+SWAGGER_UI_STYLE = {"style-src": ["'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"]}
+swagger_ui = SpectacularSwaggerSplitView.as_view(url_name="api-schema")
 
 # Every API path answers with and without a trailing slash, without redirecting.
 api_urlpatterns = [
@@ -16,6 +21,12 @@ api_urlpatterns = [
     re_path(r"^me/?$", views.AccountApi.as_view(), name="api-me"),
     re_path(r"^me/export/?$", views.MeExportApi.as_view(), name="api-me-export"),
     re_path(r"^me/share/?$", views.MeShareApi.as_view(), name="api-me-share"),
+    re_path(
+        r"^me/logout-everywhere/?$",
+        views.MeLogoutEverywhereApi.as_view(),
+        name="api-me-logout-everywhere",
+    ),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
-    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline one.
+    re_path(r"^docs/?$", csp_update(SWAGGER_UI_STYLE)(swagger_ui), name="api-docs"),
 ]

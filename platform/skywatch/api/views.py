@@ -45,9 +45,7 @@ class RegisterApi(AnonymousApi):
     )
     def post(self, request: Request) -> Response:
         data = valid(s.RegisterSerializer, request)
-        user = services.user_register(
-            request=request._request, email=data["email"], password=data["password"]
-        )
+        user = services.user_register(email=data["email"], password=data["password"])
         body = {"user": user_body(request, user), **services.jwt_pair(user=user)}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -235,3 +233,18 @@ class MeExportApi(APIView):
         response["Content-Disposition"] = 'attachment; filename="skywatch-export.json"'
         response["Cache-Control"] = "no-store"
         return response
+
+
+class MeLogoutEverywhereApi(APIView):
+    """Log out everywhere: every session and JWT of the account, this one included, stops working
+    and every open dashboard socket closes (4401); personal API tokens are revoked one by one."""
+
+    @extend_schema(
+        tags=["me"],
+        summary="Log out everywhere (every session and JWT; not personal API tokens)",
+        request=None,
+        responses={204: None},
+    )
+    def post(self, request: Request) -> Response:
+        services.user_credentials_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "django_celery_beat",
     "skywatch.accounts",
     "billing",
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -56,6 +58,25 @@ MIDDLEWARE = [
     # Last, so it can turn a lockout flagged during authentication into the lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Scripts, styles, fonts and images from the site itself only: no inline script or style, no
+# eval, no framing; the dashboard's websocket is 'self' too (CSP 3).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Bootstrap draws a few icons as data: SVG from its stylesheet.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "skywatch.urls"
 WSGI_APPLICATION = "skywatch.wsgi.application"
@@ -153,6 +174,8 @@ ACCOUNT_SIGNUP_REDIRECT_URL = "dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "landing"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+# ...but only into an account whose own address is verified (skywatch.accounts.adapters).
+SOCIALACCOUNT_ADAPTER = "skywatch.accounts.adapters.SocialAccountAdapter"
 
 # GitHub and Google sign-in appear only when their OAuth client is configured.
 SOCIALACCOUNT_PROVIDERS: dict[str, dict] = {}
@@ -179,8 +202,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["skywatch.api.throttles.PlanRateThrottle"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["skywatch.api.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["skywatch.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "skywatch.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -271,12 +294,26 @@ USE_I18N = True
 USE_TZ = True
 
 SENTRY_DSN = env("SENTRY_DSN", default="")
+# Who sees /readyz's details (timings, provider, budget, followed cities) besides staff: the
+# probes' networks. Everyone else gets the status and what is down.
+HEALTH_DETAIL_NETWORKS = env.list(
+    "DJANGO_HEALTH_DETAIL_NETWORKS", default=["127.0.0.0/8", "::1/128"]
+)
 
+# Every handler carries the redacting filter (skywatch.logs): keys and tokens never reach a log.
+LOG_FILTERS = {"redact_secrets": {"()": "skywatch.logs.RedactSecretsFilter"}}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": LOG_FILTERS,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

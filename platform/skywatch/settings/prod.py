@@ -5,7 +5,7 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 
 from skywatch.sentry import sentry_init
 from skywatch.settings.base import *  # noqa: F403
-from skywatch.settings.base import DATABASES, MIDDLEWARE, SENTRY_DSN, env
+from skywatch.settings.base import DATABASES, LOG_FILTERS, MIDDLEWARE, SENTRY_DSN, env
 
 REQUIRED_VARIABLES = ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL")
 _missing = [name for name in REQUIRED_VARIABLES if not env(name, default="")]
@@ -49,16 +49,24 @@ LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": LOG_FILTERS,
     "formatters": {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            # python-json-logger's JsonFormatter, redacting the tracebacks it formats itself.
+            "()": "skywatch.logs.json_formatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             # uvicorn's ANSI-coloured copy of each message is left out.
             "reserved_attrs": [*RESERVED_ATTRS, "color_message"],
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
