@@ -20,7 +20,8 @@ from urllib.parse import parse_qs
 
 from limits import parse_many
 
-from weather_provider.open_meteo import OpenMeteoProvider, query_weight, request_variables
+from weather_provider.open_meteo import OpenMeteoProvider
+from weather_provider.open_meteo_answers import query_weight, request_variables
 
 URL_ENV = "BENCH_PROVIDER_URL"
 BUDGET_ENV = "BENCH_FAKE_BUDGET"

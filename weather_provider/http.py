@@ -13,7 +13,7 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from weather_provider.base import ProviderError
-from weather_provider.secrets import install_log_redaction, register_secret
+from weather_provider.secrets import register_secret
 
 USER_AGENT = "Skywatch/0.1"
 # (connect, read) seconds; a refresh batch must never hang a worker.
@@ -80,7 +80,6 @@ class HttpClient:
         auth: AuthBase | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     ) -> None:
-        install_log_redaction()
         self.label = label
         self.timeout = timeout
         self.session = requests.Session()

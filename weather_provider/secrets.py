@@ -1,9 +1,9 @@
-"""Provider keys: loaded from the environment or a mounted file, and kept out of logs and errors."""
+"""Provider keys: loaded from the environment or a mounted file, and kept out of logs and errors
+(`redact` is what the log filter of every handler, skywatch.logs, applies)."""
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import re
 import threading
 from pathlib import Path
@@ -15,16 +15,6 @@ REDACTED = "[redacted]"
 MIN_SECRET_LENGTH = 6
 # Query parameters that carry a key, whatever its value: OpenWeather `appid`, Open-Meteo `apikey`.
 KEY_PARAMETER = re.compile(r"(?i)\b(appid|apikey|api_key)=[^&\s\"'#<>)]+")
-REDACTED_LOGGERS = (
-    "",
-    "urllib3",
-    "urllib3.connectionpool",
-    "urllib3.connection",
-    "urllib3.poolmanager",
-    "urllib3.response",
-    "urllib3.util.retry",
-    "requests",
-)
 
 OPENWEATHER_KEY_HELP = (
     "OpenWeather needs an API key: set OPENWEATHER_API_KEY, or OPENWEATHER_API_KEY_FILE to a "
@@ -136,33 +126,3 @@ def redact(text: str) -> str:
     for value in secret_values():
         text = text.replace(value, REDACTED)
     return KEY_PARAMETER.sub(rf"\1={REDACTED}", text)
-
-
-class RedactSecretsFilter(logging.Filter):
-    """Rewrites a log record whose message or traceback would show a provider secret."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is the logging module's problem, not ours
-            return True
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        if record.exc_info and not record.exc_text:
-            formatted = logging.Formatter().formatException(record.exc_info)
-            cleaned = redact(formatted)
-            if cleaned != formatted:
-                record.exc_text = cleaned
-        return True
-
-
-_filter = RedactSecretsFilter()
-
-
-def install_log_redaction() -> None:
-    """Put the redacting filter on the loggers that can see request URLs (urllib3 logs them)."""
-    for name in REDACTED_LOGGERS:
-        logger = logging.getLogger(name)
-        if _filter not in logger.filters:
-            logger.addFilter(_filter)

@@ -17,9 +17,9 @@ import responses
 from subscriptions.refresh import refresh_cities
 from tests.deploy.test_prod_settings import run_prod
 from tests.factories import CityFactory, SubscriptionFactory
-from tests.pipeline.conftest import clean_shared_state
 from tests.security.conftest import server_log
 from tests.support.servers import ROOT
+from tests.support.state import refresh_state_reset
 from weather_provider.registry import get_provider, reset_providers
 
 KEY = "s3cret0penweather0key0in0logs0001"
@@ -103,7 +103,7 @@ def test_a_failing_provider_call_logged_by_the_pipeline_shows_no_key(settings, l
     settings.PROVIDER_RATE_LIMIT = "1000/minute"
     reset_providers()
     # A breaker left open by an earlier failure would skip the call this test is about.
-    clean_shared_state(get_provider())
+    refresh_state_reset(get_provider())
     city = CityFactory(name="Paris")
     SubscriptionFactory(city=city)
 
@@ -116,7 +116,7 @@ def test_a_failing_provider_call_logged_by_the_pipeline_shows_no_key(settings, l
             responses.GET, "https://api.openweathermap.org/data/2.5/weather", connection_reset
         )
         summary = refresh_cities([city], attempts=1, max_wait=1)
-    clean_shared_state(get_provider())
+    refresh_state_reset(get_provider())
 
     output = log_output.getvalue()
     assert summary.failures == 1

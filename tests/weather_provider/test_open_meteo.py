@@ -17,9 +17,9 @@ from weather_provider.open_meteo import (
     FORECAST_URL,
     OpenMeteoProvider,
     coordinate,
-    hour_value,
     quota_wait,
 )
+from weather_provider.open_meteo_answers import hour_value
 
 PARIS_FR = Location(id=1, latitude=48.85341, longitude=2.3488)
 PARIS_TX = Location(id="tx", latitude=33.66094, longitude=-95.55551)

@@ -21,7 +21,8 @@ from weather_provider.base import (
     Location,
     ProviderError,
 )
-from weather_provider.open_meteo import FORECAST_URL, query_weight, request_variables
+from weather_provider.open_meteo import FORECAST_URL
+from weather_provider.open_meteo_answers import query_weight, request_variables
 
 PARIS_FR = Location(id=1, latitude=48.85341, longitude=2.3488)
 PARIS_TX = Location(id="tx", latitude=33.66094, longitude=-95.55551)

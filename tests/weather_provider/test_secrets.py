@@ -204,40 +204,7 @@ def test_reprs_never_show_the_key(openweather):
     assert all(FAKE_OPENWEATHER_KEY not in text for text in texts)
 
 
-# --- logs never carry the key -----------------------------------------------------------
-
-
-def test_the_filter_cleans_messages_arguments_and_tracebacks(caplog, settings):
-    settings.OPENWEATHER_API_KEY = FAKE_OPENWEATHER_KEY
-    secrets.install_log_redaction()
-    logger = logging.getLogger("urllib3.connectionpool")
-    caplog.set_level(logging.DEBUG)
-
-    logger.debug('%s://%s:%s "%s %s %s" %s %s', "https", "h", 443, "GET", LEAKY_URL, "1.1", 200, 9)
-    try:
-        raise RuntimeError(f"boom {FAKE_OPENWEATHER_KEY}")
-    except RuntimeError:
-        logger.exception("failed")
-    logging.getLogger().warning("root sees %s", FAKE_OPENWEATHER_KEY)
-
-    assert FAKE_OPENWEATHER_KEY not in caplog.text
-    assert "appid=[redacted]" in caplog.text
-    assert "boom [redacted]" in caplog.text
-    assert "root sees [redacted]" in caplog.text
-
-
-def test_the_filter_lets_a_malformed_record_through(caplog):
-    secrets.install_log_redaction()
-    caplog.set_level(logging.DEBUG)
-    record = logging.LogRecord("urllib3", logging.INFO, __file__, 1, "%s %s", ("one",), None)
-    assert secrets.RedactSecretsFilter().filter(record) is True
-
-
-def test_installing_the_filter_twice_adds_it_once():
-    secrets.install_log_redaction()
-    secrets.install_log_redaction()
-    filters = logging.getLogger("urllib3.connectionpool").filters
-    assert sum(isinstance(f, secrets.RedactSecretsFilter) for f in filters) == 1
+# Logs never carry the key: the filter on every handler is tested in tests/security.
 
 
 class FakeOpenWeather(BaseHTTPRequestHandler):
