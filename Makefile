@@ -28,7 +28,7 @@ migrate: install
 
 run: migrate
 	@echo "Skywatch on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
-	$(PY) -m uvicorn skywatch.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan on --ws-per-message-deflate false
+	$(PY) -m uvicorn skywatch.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan on --ws-per-message-deflate false --no-proxy-headers
 
 # Distributed mode only: Celery's broker is REDIS_URL (from the environment or .env).
 needs-redis:
