@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from notifications.publish import user_group
+from skywatch import metrics
 
 # Module constants so tests can shrink them.
 AUTH_TIMEOUT_SECONDS = 10.0
@@ -51,6 +52,7 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
     _refused = False
 
     async def connect(self) -> None:
+        metrics.websocket_opened()
         await self.accept()
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
@@ -78,6 +80,7 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "snapshot", "subscriptions": await _snapshot(user)})
 
     async def disconnect(self, code) -> None:
+        metrics.websocket_closed()
         if self._auth_timer is not None:
             self._auth_timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
