@@ -35,6 +35,12 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 logger = logging.getLogger(__name__)
 
+MULTIPROCESS_DIR_MISSING = "skywatch.metrics: PROMETHEUS_MULTIPROC_DIR must name a directory"
+if __name__ == "__main__" and not os.path.isdir(os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")):
+    # Before any metric is made: each would fail to open its file there.
+    print(MULTIPROCESS_DIR_MISSING, file=sys.stderr)
+    sys.exit(2)
+
 REFRESH_CYCLE_TASK = "subscriptions.tasks.refresh_followed_cities_task"
 REFRESH_BATCH_TASK = "subscriptions.tasks.city_batch_refresh_task"
 # Ours alone: `python -m skywatch.metrics` loads this file twice (as __main__ and when imported).
@@ -431,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     path = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
     if not path or not os.path.isdir(path):
-        print("skywatch.metrics: PROMETHEUS_MULTIPROC_DIR must name a directory", file=sys.stderr)
+        print(MULTIPROCESS_DIR_MISSING, file=sys.stderr)
         return 2
     state = args.role == "web" if args.state is None else args.state
     if state:

@@ -218,3 +218,39 @@ def test_start_beat_starts_with_the_database_scheduler_and_stops(migrated, tmp_p
 
     assert "django_celery_beat.schedulers.DatabaseScheduler" in beat.output()
     assert code == 0
+
+
+def test_with_metrics_port_a_role_serves_its_metrics_beside_it_until_it_stops(migrated, tmp_path):
+    port = free_port()
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    (directory / "counter_1.db").write_bytes(b"left by a previous container")
+    env = role_env(METRICS_PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(directory))
+    beat = Role("start-beat", tmp_path / "beat.log", env)
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        beat.wait_for(lambda: "beat: Starting" in beat.output(), what="beat to start")
+
+        def counted() -> bool:
+            # Beat's process made its counters in the directory (CELERY_IMPORTS), the exporter
+            # serves them (ticks are counted too: make image-check sees them).
+            try:
+                return "skywatch_readings_stored_total 0.0" in requests.get(url, timeout=2).text
+            except requests.ConnectionError:
+                return False
+
+        beat.wait_for(counted, what="the beat's metrics")
+    finally:
+        code = beat.stop()
+
+    assert code == 0
+    assert not (directory / "counter_1.db").exists()  # emptied at start
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+        except requests.ConnectionError:
+            break
+        time.sleep(0.25)
+    else:
+        raise AssertionError("the exporter outlived its role")
