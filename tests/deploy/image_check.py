@@ -110,7 +110,12 @@ class CheckFailed(Exception):
     """A step of the check did not hold; the message says which and why."""
 
 
+STEPS = {"started": 0}
+
+
 def say(message: str) -> None:
+    if message.startswith("==> "):
+        STEPS["started"] += 1
     print(message, flush=True)
 
 
@@ -844,6 +849,7 @@ def main() -> int:
             redis.Redis.from_url(REDIS_URL).flushdb()
     except CheckFailed as failure:
         say(f"\nimage-check FAILED: {failure}\n(role logs: {log_dir})")
+        say(f"image-check: {STEPS['started'] - 1} passed, 1 failed")
         return 1
     shutil.rmtree(log_dir, ignore_errors=True)
     say(
@@ -853,6 +859,7 @@ def main() -> int:
         + f"{facts['processes']} processes as user {APP_USER}, {facts['metrics']} metric samples; "
         + f"whole check {time.monotonic() - started:.0f} s"
     )
+    say(f"image-check: {STEPS['started']} passed, 0 failed")
     return 0
 
 
