@@ -792,6 +792,14 @@ def exercise_roles(database_url: str, log_dir: Path) -> dict[str, object]:
             code, left = role.stop()
             require(code is not None, f"the {role.role} role did not stop within 30 s")
             require(not left, f"{role.role} left processes behind: {left}")
+        say("==> no role logged an error or a traceback")
+        for role in running:
+            errors = [
+                line
+                for line in role.output().splitlines()
+                if re.search(r'"level": "(ERROR|CRITICAL)"|^Traceback ', line)
+            ]
+            require(not errors, f"the {role.role} role logged errors:\n" + "\n".join(errors[:10]))
         for role in ("web", "worker", "beat"):
             try:
                 requests.get(f"http://127.0.0.1:{ports[role]}/metrics", timeout=2)
@@ -851,7 +859,10 @@ def main() -> int:
         say(f"\nimage-check FAILED: {failure}\n(role logs: {log_dir})")
         say(f"image-check: {STEPS['started'] - 1} passed, 1 failed")
         return 1
-    shutil.rmtree(log_dir, ignore_errors=True)
+    if os.environ.get("IMAGE_CHECK_KEEP_LOGS"):
+        say(f"role logs kept in {log_dir}")
+    else:
+        shutil.rmtree(log_dir, ignore_errors=True)
     say(
         f"\nimage-check passed: image {image_size()} ({size / 1e6:.0f} MB compressed, {layers} layers); "
         + (f"base built in {base_seconds:.0f} s, " if base_seconds is not None else "base cached, ")
