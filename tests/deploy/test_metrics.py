@@ -204,3 +204,65 @@ def test_the_exporter_refuses_to_start_without_a_multiprocess_directory(tmp_path
 
     assert result.returncode == 2
     assert "PROMETHEUS_MULTIPROC_DIR" in result.stderr
+
+
+async def test_under_asgi_the_middleware_counts_asynchronously_and_static_files_are_one_label():
+    async def answer(request):
+        return HttpResponse(status=304)
+
+    middleware = metrics.RequestMetricsMiddleware(answer)
+    before = sample("skywatch_http_requests_total", method="GET", view="static", status="304")
+
+    response = await middleware(RequestFactory().get("/static/css/skywatch.0123456789ab.css"))
+
+    assert response.status_code == 304
+    assert sample("skywatch_http_requests_total", method="GET", view="static", status="304") == (
+        before + 1
+    )
+
+
+def test_the_helpers_for_code_elsewhere_count_provider_calls_throttles_cycles_and_alerts():
+    from celery import signals
+
+    counted = {
+        ("skywatch_provider_calls_total", (("outcome", "error"), ("provider", "p"))): 0.0,
+        ("skywatch_provider_throttles_total", (("provider", "p"), ("reason", "budget"))): 0.0,
+        ("skywatch_refresh_cycles_total", (("outcome", "failed"),)): 0.0,
+        ("skywatch_alert_deliveries_total", (("channel", "webpush"), ("outcome", "ok"))): 0.0,
+        ("skywatch_celery_tasks_published_total", (("task", "skywatch.test"),)): 0.0,
+    }
+    for name, labels in counted:
+        counted[(name, labels)] = sample(name, **dict(labels))
+
+    metrics.provider_call(provider="p", ok=False)
+    metrics.provider_throttled(provider="p", reason="budget")
+    metrics.refresh_cycle_finished(outcome="failed")
+    metrics.alert_delivered(channel="webpush", ok=True)
+    signals.after_task_publish.send(sender="skywatch.test")
+
+    for (name, labels), before in counted.items():
+        assert sample(name, **dict(labels)) == before + 1, name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_state_collector_says_when_it_cannot_read_the_state(settings):
+    settings.WEATHER_PROVIDER = "no-such-provider"
+    registry = metrics.CollectorRegistry()
+    registry.register(metrics.StateCollector())
+
+    found = scrape_in_a_thread(registry)
+
+    assert found == {("skywatch_state_up", ()): 0.0}
+
+
+def test_the_exporter_registry_sums_the_files_and_adds_the_state_only_when_asked(tmp_path):
+    record = "from skywatch import metrics; metrics.READINGS_STORED.inc(2)"
+    subprocess.run([sys.executable, "-c", record], env=python_env(tmp_path), check=True, timeout=60)
+
+    worker = parse(
+        generate_latest(metrics.exporter_registry(path=str(tmp_path), state=False)).decode()
+    )
+
+    assert worker[("skywatch_readings_stored_total", ())] == 2
+    registry = metrics.exporter_registry(path=str(tmp_path), state=True)
+    assert any(isinstance(c, metrics.StateCollector) for c in registry._collector_to_names)
