@@ -106,7 +106,7 @@ PROVIDER_CALLS = counter(
 PROVIDER_THROTTLES = counter(
     "skywatch_provider_throttles",
     "Provider calls held back, by provider and reason (budget: our budget was spent; "
-    "retry_after: the provider asked us to wait).",
+    "retry_after: the provider asked us to wait; circuit_open: the breaker refused the call).",
     ["provider", "reason"],
 )
 ALERT_DELIVERIES = counter(
@@ -133,7 +133,8 @@ def provider_call(*, provider: str, ok: bool) -> None:
 
 
 def provider_throttled(*, provider: str, reason: str) -> None:
-    """A call was held back: reason `budget` (BudgetSpent) or `retry_after` (provider's wait)."""
+    """A call was held back: `budget` (BudgetSpent), `retry_after` (the provider's wait) or
+    `circuit_open` (the breaker refused it)."""
     PROVIDER_THROTTLES.labels(provider, reason).inc()
 
 
