@@ -113,7 +113,7 @@ def scrape_in_a_thread(registry) -> dict:
 
 
 @pytest.mark.services
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_state_collector_reads_refresh_lag_circuit_and_budget_at_scrape_time(settings):
     from subscriptions.refresh import LAST_SUCCESS_KEY
     from weather_provider.breaker import breaker_for
@@ -244,7 +244,7 @@ def test_the_helpers_for_code_elsewhere_count_provider_calls_throttles_cycles_an
         assert sample(name, **dict(labels)) == before + 1, name
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_state_collector_says_when_it_cannot_read_the_state(settings):
     settings.WEATHER_PROVIDER = "no-such-provider"
     registry = metrics.CollectorRegistry()

@@ -225,11 +225,14 @@ def test_with_metrics_port_a_role_serves_its_metrics_beside_it_until_it_stops(mi
     directory = tmp_path / "metrics"
     directory.mkdir()
     (directory / "counter_1.db").write_bytes(b"left by a previous container")
-    env = role_env(METRICS_PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(directory))
+    env = role_env(
+        METRICS_PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(directory), LOG_LEVEL="DEBUG"
+    )
     beat = Role("start-beat", tmp_path / "beat.log", env)
     url = f"http://127.0.0.1:{port}/metrics"
     try:
-        beat.wait_for(lambda: "beat: Starting" in beat.output(), what="beat to start")
+        # Ticking means the scheduler is set up: a SIGTERM during its set-up can hang celery.
+        beat.wait_for(lambda: "beat: Ticking" in beat.output(), what="beat to tick")
 
         def counted() -> bool:
             # Beat's process made its counters in the directory (CELERY_IMPORTS), the exporter
