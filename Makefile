@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PYTHONPATH := $(CURDIR):$(CURDIR)/platform
 
-.PHONY: run test lint format worker beat needs-redis bench migrate install install-test clean chart-check
+.PHONY: run test lint format worker beat needs-redis bench migrate install install-test clean chart-check image-check
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Skywatch needs $(PYTHON) on the PATH."; exit 1; }
@@ -57,6 +57,11 @@ test: install-test chart-check
 # Lints and renders the Helm chart (no helm binary) and the k8s overlays, validates every manifest.
 chart-check: install-test
 	$(PY) -m tests.deploy.chart_check
+
+# Builds the image with buildah (root; no Docker engine) on a stand-in base cached between runs,
+# then runs every role of it against the local PostgreSQL and Redis (docs/OPERATIONS.md).
+image-check: install-test
+	$(PY) -m tests.deploy.image_check
 
 # Needs DATABASE_URL (PostgreSQL) and REDIS_URL; BENCH="fanout rest" runs some (docs/BENCHMARKS.md).
 bench: install-test

@@ -12,6 +12,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from notifications.auth import user_for_token
+from skywatch import metrics
 from skywatch.events import user_group
 from subscriptions.events import forecasts_event, snapshot_event
 
@@ -87,6 +88,7 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
     _refused = False
 
     async def connect(self) -> None:
+        metrics.websocket_opened()
         await self.accept()
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
@@ -158,6 +160,7 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def disconnect(self, code) -> None:
+        metrics.websocket_closed()
         current = asyncio.current_task()
         for task in (self._auth_timer, self._watch):
             if task is not None and task is not current:

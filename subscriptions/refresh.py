@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from skywatch import metrics
 from subscriptions import coordination, planning
 from subscriptions.events import forecasts_publish_on_commit, readings_publish_on_commit
 from subscriptions.models import City, Observation
@@ -44,7 +45,7 @@ from weather_provider import (
 )
 from weather_provider import Forecast as ProviderForecast
 from weather_provider.limiter import BudgetSpent, batch_size_for
-from weather_provider.retry import CallStats, provider_call
+from weather_provider.retry import CallStats, CircuitOpen, provider_call
 
 logger = logging.getLogger(__name__)
 
@@ -335,14 +336,23 @@ def read_batch(
             reserve=reserve,
         )
     except BudgetSpent as exc:
+        metrics.provider_throttled(provider=provider.name, reason="budget")
         return BatchRead(spent=exc)
+    except CircuitOpen as exc:
+        metrics.provider_throttled(provider=provider.name, reason="circuit_open")
+        return BatchRead(error=exc)
     except ProviderError as exc:
+        metrics.provider_call(provider=provider.name, ok=False)
+        if exc.retry_after:
+            metrics.provider_throttled(provider=provider.name, reason="retry_after")
         return BatchRead(error=exc)
     except Exception:
+        metrics.provider_call(provider=provider.name, ok=False)
         logger.exception(
             "Reading %d cities (%s) from %s failed unexpectedly", len(cities), kind, provider.name
         )
         return BatchRead(error=ProviderError(UNEXPECTED_ANSWER))
+    metrics.provider_call(provider=provider.name, ok=True)
     if kind == CURRENT:
         return BatchRead(readings=answer)
     if kind == FORECAST:

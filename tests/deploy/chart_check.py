@@ -84,10 +84,44 @@ def render_overlay(path: Path) -> list[dict]:
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
+# Custom resources, validated against their CRD's schema, vendored beside this file:
+# servicemonitor-schema.json is the openAPIV3Schema of prometheus-operator's ServiceMonitor CRD
+# (jsonnet/prometheus-operator/servicemonitors-crd.json at 6adcebc5, operator 0.93, Apache-2.0).
+CUSTOM_RESOURCES = {
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): Path(__file__).with_name(
+        "servicemonitor-schema.json"
+    ),
+}
+
+
+def validate_custom(document: dict, schema_path: Path) -> None:
+    """A custom resource against its CRD's schema; an unknown field of its spec is an error."""
+    import json
+
+    import jsonschema
+
+    schema = json.loads(schema_path.read_text())
+    where = f"{document['kind']}/{document.get('metadata', {}).get('name')}"
+    errors = [
+        f"{error.json_path}: {error.message}"
+        for error in jsonschema.Draft4Validator(schema).iter_errors(document)
+    ]
+    known = set(schema["properties"]["spec"]["properties"])
+    errors += [
+        f"unknown field spec.{name}" for name in document.get("spec", {}) if name not in known
+    ]
+    if errors:
+        raise CheckFailed(f"{where} is invalid: {errors[0]}")
+
+
 def validate(documents: list[dict]) -> None:
     """Every manifest against the Kubernetes schemas, strictly (unknown fields are errors)."""
     for document in documents:
         where = f"{document.get('kind')}/{document.get('metadata', {}).get('name')}"
+        custom = CUSTOM_RESOURCES.get((document.get("apiVersion"), document.get("kind")))
+        if custom is not None:
+            validate_custom(document, custom)
+            continue
         for version in KUBERNETES_VERSIONS:
             try:
                 kubernetes_validate.validate(document, version, strict=True)

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.deploy import compose_check
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 ROLES = ("web", "worker", "beat", "migrate")
@@ -23,7 +25,8 @@ def instructions(kind: str) -> list[str]:
 
 
 def test_the_image_is_built_in_two_stages_from_slim_python_311():
-    assert instructions("FROM") == ["python:3.11-slim AS builder", "python:3.11-slim AS runtime"]
+    assert "ARG PYTHON_IMAGE=python:3.11-slim" in DOCKERFILE.splitlines()
+    assert instructions("FROM") == ["${PYTHON_IMAGE} AS builder", "${PYTHON_IMAGE} AS runtime"]
     assert any("--from=builder /opt/venv" in copy for copy in instructions("COPY"))
     assert any("-r /tmp/requirements.txt" in run for run in instructions("RUN"))
 
@@ -122,6 +125,36 @@ def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image():
 @pytest.fixture
 def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_file_follows_the_compose_specification():
+    assert compose_check.problems() == []
+
+
+def test_the_compose_check_finds_a_service_that_breaks_the_specification(tmp_path):
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(
+        "services:\n  web:\n    image: skywatch\n    restart: sometimes\n    ports: 8000\n"
+    )
+
+    found = compose_check.problems(broken)
+
+    assert any(problem.startswith("$.services.web.ports") for problem in found)
+
+
+def test_the_pip_ca_secret_and_the_base_argument_are_the_only_build_inputs_besides_the_context():
+    runs = " ".join(instructions("RUN"))
+    assert "--mount=type=secret,id=pip-ca" in runs
+    assert "PIP_CERT=/run/secrets/pip-ca" in runs
+    assert [arg.split("=")[0] for arg in instructions("ARG")] == [
+        "PYTHON_IMAGE",
+        "SKYWATCH_RELEASE",
+    ]
+
+
+def test_the_image_serves_metrics_on_a_port_of_their_own():
+    assert "METRICS_PORT=9100" in " ".join(instructions("ENV"))
+    assert instructions("EXPOSE") == ["8000 9100"]
 
 
 def test_compose_runs_every_role_of_the_one_image_with_postgres_and_redis(compose):

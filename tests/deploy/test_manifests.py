@@ -228,3 +228,64 @@ def test_validation_rejects_an_unknown_field():
 
     with pytest.raises(CheckFailed, match="livenessProbes"):
         validate([deployment])
+
+
+def metrics_rendering(**metrics) -> list[dict]:
+    return render_chart({**DEFAULT, "metrics": metrics})
+
+
+def test_web_worker_and_beat_serve_metrics_on_their_own_port_never_through_the_web_service():
+    documents = metrics_rendering(serviceMonitor={"enabled": True})
+    deployments = by_kind(documents, "Deployment")
+    services = by_kind(documents, "Service")
+    metrics_service = services["skywatch-metrics"]
+    selector = metrics_service["spec"]["selector"]
+
+    assert set(deployments) == {"skywatch-web", "skywatch-worker", "skywatch-beat"}
+    for deployment in deployments.values():
+        pod = deployment["spec"]["template"]
+        assert selector.items() <= pod["metadata"]["labels"].items()
+        ports = {p["name"]: p["containerPort"] for p in pod["spec"]["containers"][0]["ports"]}
+        assert ports["metrics"] == 9100
+    assert metrics_service["spec"]["clusterIP"] == "None"
+    assert [p["name"] for p in services["skywatch-web"]["spec"]["ports"]] == ["http"]
+    assert by_kind(documents, "ConfigMap")["skywatch"]["data"]["METRICS_PORT"] == "9100"
+
+
+def test_the_service_monitor_scrapes_the_metrics_service_when_asked():
+    documents = metrics_rendering(serviceMonitor={"enabled": True, "labels": {"release": "kps"}})
+    monitor = by_kind(documents, "ServiceMonitor")["skywatch"]
+    metrics_service = by_kind(documents, "Service")["skywatch-metrics"]
+
+    assert monitor["metadata"]["labels"]["release"] == "kps"
+    assert (
+        monitor["spec"]["selector"]["matchLabels"].items()
+        <= metrics_service["metadata"]["labels"].items()
+    )
+    assert monitor["spec"]["endpoints"] == [
+        {"port": "metrics", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s"}
+    ]
+    assert not by_kind(metrics_rendering(), "ServiceMonitor")  # only when asked
+
+
+def test_metrics_off_means_no_port_no_service_and_no_exporter():
+    documents = metrics_rendering(enabled=False, serviceMonitor={"enabled": True})
+
+    assert "skywatch-metrics" not in by_kind(documents, "Service")
+    assert not by_kind(documents, "ServiceMonitor")
+    assert by_kind(documents, "ConfigMap")["skywatch"]["data"]["METRICS_PORT"] == ""
+    for deployment in by_kind(documents, "Deployment").values():
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert "metrics" not in [p["name"] for p in container.get("ports", [])]
+
+
+def test_a_service_monitor_with_an_unknown_field_is_refused():
+    documents = metrics_rendering(serviceMonitor={"enabled": True})
+    monitor = copy.deepcopy(by_kind(documents, "ServiceMonitor")["skywatch"])
+    monitor["spec"]["endpoint"] = monitor["spec"]["endpoints"]  # a typo Kubernetes would drop
+
+    with pytest.raises(CheckFailed, match=r"unknown field spec\.endpoint$"):
+        validate([monitor])
+    del monitor["spec"]["endpoints"]
+    with pytest.raises(CheckFailed, match="'endpoints' is a required property"):
+        validate([monitor])

@@ -291,3 +291,42 @@ def test_start_web_believes_x_forwarded_for_from_the_configured_proxy_only(migra
     assert [f.status_code for f in failures[:4]] == [401] * 4
     assert failures[4].status_code == locked.status_code == 429
     assert elsewhere.status_code == 200, elsewhere.text
+
+
+def test_with_metrics_port_a_role_serves_its_metrics_beside_it_until_it_stops(migrated, tmp_path):
+    port = free_port()
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    (directory / "counter_1.db").write_bytes(b"left by a previous container")
+    env = role_env(
+        METRICS_PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(directory), LOG_LEVEL="DEBUG"
+    )
+    beat = Role("start-beat", tmp_path / "beat.log", env)
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        # Ticking means the scheduler is set up: a SIGTERM during its set-up can hang celery.
+        beat.wait_for(lambda: "beat: Ticking" in beat.output(), what="beat to tick")
+
+        def counted() -> bool:
+            # Beat's process made its counters in the directory (CELERY_IMPORTS), the exporter
+            # serves them (ticks are counted too: make image-check sees them).
+            try:
+                return "skywatch_readings_stored_total 0.0" in requests.get(url, timeout=2).text
+            except requests.ConnectionError:
+                return False
+
+        beat.wait_for(counted, what="the beat's metrics")
+    finally:
+        code = beat.stop()
+
+    assert code == 0
+    assert not (directory / "counter_1.db").exists()  # emptied at start
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+        except requests.ConnectionError:
+            break
+        time.sleep(0.25)
+    else:
+        raise AssertionError("the exporter outlived its role")

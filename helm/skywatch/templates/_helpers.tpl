@@ -77,6 +77,7 @@ LOG_LEVEL: {{ .Values.config.logLevel | quote }}
 SENTRY_ENVIRONMENT: {{ .Values.config.sentryEnvironment | quote }}
 SENTRY_RELEASE: {{ printf "skywatch@%s" (default .Chart.AppVersion .Values.image.tag) | quote }}
 SENTRY_TRACES_SAMPLE_RATE: {{ .Values.config.sentryTracesSampleRate | quote }}
+METRICS_PORT: {{ ternary (toString .Values.metrics.port) "" .Values.metrics.enabled | quote }}
 {{- range $name, $value := .Values.config.extraEnv }}
 {{ $name }}: {{ $value | quote }}
 {{- end }}
@@ -219,5 +220,20 @@ spec:
   selector:
     matchLabels:
       {{- include "skywatch.selectorLabels" . | nindent 6 }}
+{{- end }}
+{{- end }}
+
+{{/* Pods that serve /metrics carry this label: the metrics Service selects them by it. */}}
+{{- define "skywatch.metricsPodLabels" -}}
+{{- if .root.Values.metrics.enabled }}
+skywatch.io/metrics: "true"
+{{- end }}
+{{- end }}
+
+{{/* The metrics port of a container, as a `ports:` entry (nothing when metrics are off). */}}
+{{- define "skywatch.metricsContainerPort" -}}
+{{- if .Values.metrics.enabled }}
+- name: metrics
+  containerPort: {{ .Values.metrics.port }}
 {{- end }}
 {{- end }}

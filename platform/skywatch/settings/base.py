@@ -317,3 +317,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Metrics (docs/OPERATIONS.md) ---------------------------------------------------------
+# First, so every answered request counts (redirects and static files too); the worker and beat
+# import the Celery task signal handlers. `python -m skywatch.metrics` serves them, on a port
+# of its own (METRICS_PORT, set by the image), never on the public one.
+MIDDLEWARE = ["skywatch.metrics.RequestMetricsMiddleware", *MIDDLEWARE]
+CELERY_IMPORTS = ["skywatch.metrics"]
