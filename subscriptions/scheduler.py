@@ -10,6 +10,8 @@ import time
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from skywatch import metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -59,6 +61,7 @@ class EmbeddedScheduler:
             if summary.skipped:
                 return False
             self.runs += 1
+            metrics.refresh_cycle_finished(outcome="queued" if summary.cities else "idle")
             # An idle cycle (nobody follows anything) is not worth a line every few seconds.
             logger.log(
                 logging.INFO if summary.cities else logging.DEBUG,
@@ -71,6 +74,7 @@ class EmbeddedScheduler:
             )
             return True
         except Exception:
+            metrics.refresh_cycle_finished(outcome="failed")
             logger.exception("Refresh failed")
             return False
         finally:
