@@ -115,7 +115,7 @@ def scrape_in_a_thread(registry) -> dict:
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_state_collector_reads_refresh_lag_circuit_and_budget_at_scrape_time(settings):
-    from subscriptions.refresh import LAST_SUCCESS_KEY
+    from subscriptions.planning import LAST_SUCCESS_KEY
     from weather_provider.breaker import breaker_for
 
     settings.WEATHER_PROVIDER = "random"
