@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 
 from limits import parse_many
 
+from tests.support.open_meteo import forecast_sections
 from weather_provider.open_meteo import OpenMeteoProvider
 from weather_provider.open_meteo_answers import query_weight, request_variables
 
@@ -111,28 +112,11 @@ def call_weight(query: dict[str, list[str]]) -> float:
     return float(query_weight(locations=locations, variables=request_variables(params), days=days))
 
 
-def series(names: str, times: list[int], seed: int) -> dict:
-    """Plausible values for each variable asked, one per time."""
-    values: dict = {"time": times}
-    for n, name in enumerate(filter(None, names.split(","))):
-        if name in ("sunrise", "sunset"):
-            values[name] = [t + (7 if name == "sunrise" else 17) * 3600 for t in times]
-        elif name == "weather_code":
-            values[name] = [(0, 2, 3, 61)[(seed + i) % 4] for i in range(len(times))]
-        else:
-            values[name] = [round((seed + n * 13 + i) % 30 / 2, 1) for i in range(len(times))]
-    return values
-
-
 def forecast(query: dict[str, list[str]], now: int) -> list[dict]:
     """Open-Meteo's answer for several coordinates: a list in the order asked, with the hours and
     days asked for (UTC)."""
     latitudes = query.get("latitude", [""])[0].split(",")
     longitudes = query.get("longitude", [""])[0].split(",")
-    hour = now - now % 3600
-    day = now - now % 86400
-    hours = [hour + 3600 * n for n in range(int(query.get("forecast_hours", ["1"])[0]))]
-    days = [day + 86400 * n for n in range(int(query.get("forecast_days", ["1"])[0]))]
     items = []
     for index, (latitude, longitude) in enumerate(zip(latitudes, longitudes, strict=False)):
         seed = (index * 7919 + now) % 100
@@ -143,10 +127,7 @@ def forecast(query: dict[str, list[str]], now: int) -> list[dict]:
             "utc_offset_seconds": 0,
             "timezone": "GMT",
         }
-        if query.get("hourly"):
-            item["hourly"] = series(query["hourly"][0], hours, seed)
-        if query.get("daily"):
-            item["daily"] = series(query["daily"][0], days, seed)
+        item.update(forecast_sections(query, now=now, seed=seed))
         if query.get("current"):
             item["current"] = {
                 "time": now,

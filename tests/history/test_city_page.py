@@ -24,7 +24,9 @@ def test_a_follower_sees_the_chart_of_their_city(alice_client, oslo):
     assert response.status_code == 200
     assert "<h1" in content
     assert "Oslo, NO" in content
-    assert content.count("<canvas") == 3
+    # Three charts of stored readings, and the forecast's.
+    assert content.count("<canvas") == 4
+    assert content.count("data-forecast-chart") == 1
     assert "vendor/chartjs/chart.umd.min.js" in content
     assert 'type="module" src="/static/js/city_chart.js"' in content
     (data,) = chart_data(response)
@@ -105,7 +107,8 @@ def test_a_bad_filter_shows_a_clear_message_instead_of_a_chart(alice_client, osl
     assert response.status_code == 400
     assert 'data-testid="range-error"' in content
     assert message in content
-    assert "<canvas" not in content
+    # No chart of stored readings; the forecast does not depend on the range.
+    assert content.count("<canvas") == content.count("data-forecast-chart") == 1
     assert 'id="range-form"' in content
 
 

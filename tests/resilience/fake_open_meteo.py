@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+from tests.support.open_meteo import forecast_sections
 from weather_provider.open_meteo import OpenMeteoProvider
 
 URL_ENV = "SKYWATCH_FAKE_OPEN_METEO_URL"
@@ -65,9 +66,12 @@ def current_slot() -> int:
     return now - now % 900
 
 
-def forecast_item(latitude: float, longitude: float, *, at: int, temperature: float) -> dict:
-    """One location's answer, shaped like the recordings in tests/weather_provider."""
-    return {
+def forecast_item(
+    latitude: float, longitude: float, *, at: int, temperature: float, query: dict | None = None
+) -> dict:
+    """One location's answer, shaped like the recordings in tests/weather_provider, with the
+    forecast's hours and days when the request asks for them."""
+    item = {
         "latitude": latitude,
         "longitude": longitude,
         "generationtime_ms": 0.1,
@@ -89,6 +93,9 @@ def forecast_item(latitude: float, longitude: float, *, at: int, temperature: fl
         },
         "hourly": {"time": [at - at % 3600], "precipitation_probability": [40]},
     }
+    if query and query.get("daily"):
+        item.update(forecast_sections(query, now=at, seed=int(temperature)))
+    return item
 
 
 class FakeOpenMeteo:
@@ -166,7 +173,7 @@ class FakeOpenMeteo:
                     self._answer(call, 200, b'{"latitude": 48.86, "current": {"time": 17954')
                 else:
                     items = [
-                        forecast_item(lat, lon, at=at, temperature=temperature)
+                        forecast_item(lat, lon, at=at, temperature=temperature, query=query)
                         for lat, lon in coordinates
                     ]
                     payload = items[0] if len(items) == 1 else items
