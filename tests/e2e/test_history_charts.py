@@ -36,15 +36,16 @@ def test_a_city_chart_grows_live_and_follows_the_range(page, server):
     page.locator(f'#cards [data-city-id="{city_id}"] a[href="/cities/{city_id}/"]').click()
     expect(page).to_have_url(f"{server.url}/cities/{city_id}/")
     expect(page.get_by_test_id("city-title")).to_contain_text("Oslo")
-    expect(page.locator("canvas")).to_have_count(3)
+    # Three charts of stored readings (the forecast's is above them).
+    expect(page.locator("canvas[data-chart]")).to_have_count(3)
     page.wait_for_function(
-        "() => Chart.getChart(document.querySelector('canvas'))?.data.datasets[0].data.length > 0"
+        "() => Chart.getChart(document.querySelector('canvas[data-chart]'))?.data.datasets[0].data.length > 0"
     )
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
     before = temperature_points(page)
     # The embedded scheduler refreshes every 2 s; the new reading is appended without a reload.
     page.wait_for_function(
-        f"() => Chart.getChart(document.querySelector('canvas')).data.datasets[0].data.length > {before}",
+        f"() => Chart.getChart(document.querySelector('canvas[data-chart]')).data.datasets[0].data.length > {before}",
         timeout=20000,
     )
 
@@ -78,7 +79,7 @@ def test_a_city_chart_grows_live_and_follows_the_range(page, server):
     expect(page.get_by_test_id("range-error")).to_contain_text(
         "The start date is after the end date"
     )
-    expect(page.locator("canvas")).to_have_count(0)
+    expect(page.locator("canvas[data-chart]")).to_have_count(0)
 
 
 def test_a_share_link_shows_the_charts_to_anyone_until_a_new_link_retires_it(page, server, browser):
