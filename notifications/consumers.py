@@ -26,6 +26,7 @@ EVENT_FIELDS = {
     "subscription.removed": ("id",),
     "plan.changed": ("plan",),
     "forecast": ("updates",),
+    "alert": ("event",),
 }
 
 
