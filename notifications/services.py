@@ -25,6 +25,8 @@ def _subscription_id(body) -> int:
 def alert_create(*, user, body: dict) -> Alert:
     """A new rule on one of the caller's cities, within the plan's alert limit: the count and
     the insert share one transaction holding the account's row lock."""
+    if not isinstance(body, dict):
+        raise InvalidInput("Send a JSON object.")
     subscription_id = _subscription_id(body)
     fields = rule_clean(body, units=user.units)
     with transaction.atomic():
