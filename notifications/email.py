@@ -22,7 +22,7 @@ def alert_email_send(*, user_id: int, event_ids: list[int]) -> int:
     Raises on a mail failure so the caller retries; an event is marked only once sent."""
     with transaction.atomic():
         events = list(
-            AlertEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            AlertEvent.objects.select_for_update(of=("self",))
             .filter(pk__in=event_ids, user_id=user_id, send_email=True, emailed_at__isnull=True)
             .select_related("user", "alert__subscription__city")
             .order_by("fired_at", "pk")

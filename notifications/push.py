@@ -32,7 +32,7 @@ def alert_push_send(*, user_id: int, event_ids: list[int]) -> int:
         return 0
     with transaction.atomic():
         events = list(
-            AlertEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            AlertEvent.objects.select_for_update(of=("self",))
             .filter(pk__in=event_ids, user_id=user_id, send_push=True, pushed_at__isnull=True)
             .select_related("alert__subscription__city")
             .order_by("fired_at", "pk")

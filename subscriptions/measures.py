@@ -19,6 +19,17 @@ LABELS = {
     "precipitation_probability": "Chance of rain",
     "wind_speed": "Wind speed",
 }
+# Every measure an alert can watch, as a person reads it (the alert form's labels).
+ALERT_LABELS = {
+    "temperature": "Temperature",
+    "feels_like": "Feels like",
+    "wind_speed": "Wind speed",
+    "wind_gusts": "Wind gusts",
+    "precipitation_probability": "Chance of rain",
+    "precipitation": "Precipitation",
+    "humidity": "Humidity",
+    "uv_index": "UV index",
+}
 _TEMPERATURES = ("temperature", "feels_like", "temperature_max", "temperature_min")
 _SPEEDS = ("wind_speed", "wind_gusts", "wind_speed_max")
 _AMOUNTS = ("precipitation", "precipitation_sum")
@@ -58,6 +69,15 @@ def unit_of(metric: str, units: str) -> str:
     if metric == "uv_index":
         return ""
     return "%"
+
+
+def alert_form_as_dict(units: str) -> dict:
+    """Labels and units of what an alert can watch, for the city page's alert form."""
+    return {
+        "units": units,
+        "labels": ALERT_LABELS,
+        "unit_of": {metric: unit_of(metric, units) for metric in ALERT_LABELS},
+    }
 
 
 def units_as_dict(units: str) -> dict:

@@ -14,7 +14,9 @@ from tests.factories import CityFactory, ObservationFactory, SubscriptionFactory
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
+def _clean_cache(settings):
+    # Delivery in this process's background thread (no Celery worker runs in these tests).
+    settings.ALERT_DELIVERY = "thread"
     cache.clear()
     yield
     cache.clear()
