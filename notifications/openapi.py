@@ -27,7 +27,9 @@ class AlertSerializer(serializers.Serializer):
 class AlertPatchSerializer(serializers.Serializer):
     metric = serializers.ChoiceField(choices=METRICS, required=False)
     operator = serializers.ChoiceField(choices=OPERATORS, required=False)
-    threshold = serializers.FloatField(required=False, help_text="In your units.")
+    threshold = serializers.FloatField(
+        min_value=-1e300, max_value=1e300, required=False, help_text="In your units."
+    )
     source = serializers.ChoiceField(choices=SOURCES, required=False)
     within_hours = serializers.IntegerField(
         allow_null=True, min_value=1, max_value=48, required=False
@@ -39,10 +41,14 @@ class AlertPatchSerializer(serializers.Serializer):
 
 
 class AlertInSerializer(AlertPatchSerializer):
-    subscription = serializers.IntegerField(help_text="The id of one of your subscriptions.")
+    subscription = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The id of one of your subscriptions."
+    )
     metric = serializers.ChoiceField(choices=METRICS)
     operator = serializers.ChoiceField(choices=OPERATORS)
-    threshold = serializers.FloatField(help_text="In your units.")
+    threshold = serializers.FloatField(
+        min_value=-1e300, max_value=1e300, help_text="In your units."
+    )
     source = serializers.ChoiceField(choices=SOURCES)
 
 

@@ -48,9 +48,15 @@ def _choice(body: dict, name: str, choices: tuple[str, ...]) -> str:
 
 def _number(body: dict, name: str) -> float:
     value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInput(f"{name} is a number.", field=name)
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError as exc:
+        raise InvalidInput(f"{name} is too large.", field=name) from exc
+    if not math.isfinite(number):
+        raise InvalidInput(f"{name} is a number.", field=name)
+    return number
 
 
 def rule_clean(body: dict, *, units: str, current: Alert | None = None) -> dict:
