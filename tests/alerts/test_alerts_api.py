@@ -215,3 +215,23 @@ def test_the_schema_documents_the_alert_paths(api):
     paths = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
     for path in ("/api/alerts", "/api/alerts/{alert_id}", "/api/alerts/events", "/api/push/key"):
         assert any(p.rstrip("/") == path for p in paths), sorted(paths)
+
+
+def test_deleting_the_account_deletes_its_alerts_events_and_browsers(alice, alice_api, alice_paris):
+    from notifications.evaluation import alerts_evaluate
+    from notifications.models import AlertEvent, PushSubscription
+    from tests.alerts.conftest import reading
+
+    create(alice_api, alice_paris)
+    reading(alice_paris.city, temperature=-3)
+    alerts_evaluate(city_ids=[alice_paris.city_id])
+    PushSubscription.objects.create(
+        user=alice, endpoint="https://push.example.com/x", p256dh="k", auth="a"
+    )
+
+    response = alice_api.delete("/api/me", {"password": "correct horse battery"})
+
+    assert response.status_code == 204, response.content
+    assert not Alert.objects.exists()
+    assert not AlertEvent.objects.exists()
+    assert not PushSubscription.objects.exists()
