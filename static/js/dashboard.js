@@ -148,7 +148,7 @@ export function createDashboard(initial) {
       return () => {
         const cards = state.order.map((id) => state.byId[id]).filter(Boolean);
         return h("div", [
-          h("div", { class: "d-flex flex-wrap align-items-center gap-3 mb-3" }, [
+          h("div", { class: "d-flex flex-wrap align-items-center gap-3 mb-3 position-relative" }, [
             h("h1", { class: "h3 mb-0 me-auto" }, "Your cities"),
             h(AlertBell, { alerts: state.alerts, unread: state.unread, onRead: () => (state.unread = 0) }),
             h(Connection, { state: state.connection }),

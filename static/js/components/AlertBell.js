@@ -15,7 +15,7 @@ export const AlertBell = {
     return () => {
       if (!props.alerts.length) return null;
       const label = props.unread ? `${props.unread} new alerts` : "Recent alerts";
-      return h("div", { class: "position-relative", id: "alert-bell" }, [
+      return h("div", { id: "alert-bell" }, [
         h("button", { type: "button", class: "btn btn-sm btn-outline-danger", "aria-expanded": String(open.value), "aria-controls": "alert-bell-list", title: label, "aria-label": label, onClick: toggle }, [
           h("i", { class: "bi bi-bell-fill", "aria-hidden": "true" }),
           props.unread ? h("span", { class: "badge text-bg-danger ms-1", "data-unread": props.unread }, String(props.unread)) : null,
@@ -23,7 +23,7 @@ export const AlertBell = {
         open.value
           ? h(
               "ul",
-              { id: "alert-bell-list", class: "list-group position-absolute end-0 mt-1 shadow alert-bell-list" },
+              { id: "alert-bell-list", class: "list-group position-absolute end-0 shadow alert-bell-list" },
               props.alerts.map((event) =>
                 h("li", { class: "list-group-item small", key: event.id }, [
                   h("a", { href: `/cities/${event.city.id}/`, class: "link-body-emphasis" }, event.message),
