@@ -29,7 +29,7 @@ from bench.clients import raise_open_files
 from bench.common import ROOT, print_table, setup_django
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-ORDER = ("budget", "connections", "fanout", "rest", "channel_layers", "history_page")
+ORDER = ("budget", "connections", "fanout", "rest", "channel_layers", "history_page", "alerts")
 
 
 def machine() -> dict:
@@ -184,6 +184,23 @@ class ChannelLayers:
         return columns, rows
 
 
+class Alerts:
+    """bench/alerts.py: storing the batch is the baseline the evaluation is set against."""
+
+    TITLE = "Alerts: 10,000 cities, 30,000 alerts, one refresh (baseline: storing the batch)"
+
+    @staticmethod
+    def run(*, log_dir: Path, ports: list[int]) -> dict:
+        cities = os.environ.get("BENCH_ALERT_CITIES", "10000")
+        return script_benchmark("alerts.py", ["--cities", cities], log_dir=log_dir)
+
+    @staticmethod
+    def table(results: dict) -> tuple[list[str], list[list]]:
+        from bench.alerts import table
+
+        return table(results)
+
+
 class HistoryPage:
     """bench/history_page.py: every raw reading of the year, serialised, is the baseline."""
 
@@ -237,6 +254,7 @@ def benchmarks() -> dict:
         "rest": rest,
         "channel_layers": ChannelLayers,
         "history_page": HistoryPage,
+        "alerts": Alerts,
     }
 
 
@@ -318,6 +336,27 @@ def goals(results: dict) -> list[dict]:
                 "/".join(str(n) for n in rest["queries"][path].values()),
                 len(counts) == 1,
             )
+    alerts = results.get("alerts", {}).get("figures")
+    if alerts:
+        first, again = alerts["runs"]["first"], alerts["runs"]["again"]
+        goal(
+            "alerts",
+            "queries per batch flat (not per alert)",
+            f"{first['queries_min']}-{first['queries_max']}",
+            first["queries_max"] - first["queries_min"] <= 1,
+        )
+        goal(
+            "alerts",
+            "one event per firing, none twice",
+            f"{first['events']} of {alerts['expected_events']}, duplicates {alerts['duplicates']}",
+            first["events"] == alerts["expected_events"] and alerts["duplicates"] == 0,
+        )
+        goal(
+            "alerts",
+            "the same batch again sends nothing",
+            str(again["emails"]),
+            again["emails"] == 0,
+        )
     return found
 
 

@@ -12,7 +12,7 @@ from billing.services import plan_change
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "city_limit", "on_demand_per_hour", "api_rate"]
+    list_display = ["name", "slug", "city_limit", "alert_limit", "on_demand_per_hour", "api_rate"]
     prepopulated_fields = {"slug": ["name"]}
 
 

@@ -1,4 +1,4 @@
-"""Plans: how many cities an account may follow and how fast it may call the API."""
+"""Plans: how many cities and alert rules an account may have and how fast it may call the API."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ class Plan(models.Model):
     slug = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=64)
     city_limit = models.PositiveIntegerField(help_text="How many cities an account may follow.")
+    alert_limit = models.PositiveIntegerField(
+        default=3, help_text="How many alert rules an account may set."
+    )
     on_demand_per_hour = models.PositiveIntegerField(
         "on-demand reads an hour",
         default=30,

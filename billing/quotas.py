@@ -19,3 +19,13 @@ def city_quota_check(*, plan: Plan, used: int) -> None:
             f"{'city' if limit == 1 else 'cities'}. Remove one or upgrade to follow more.",
             field="city",
         )
+
+
+def alert_quota_check(*, plan: Plan, used: int) -> None:
+    """Refuse one more alert rule when the account already has as many as its plan allows."""
+    limit = plan.alert_limit
+    if used >= limit:
+        raise QuotaExceeded(
+            f"Your {plan.name.lower()} plan allows {limit} "
+            f"{'alert' if limit == 1 else 'alerts'}. Delete one or upgrade to set more.",
+        )

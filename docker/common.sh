@@ -14,6 +14,6 @@ start_metrics() {
   export PROMETHEUS_MULTIPROC_DIR
   mkdir -p "${PROMETHEUS_MULTIPROC_DIR}"
   find "${PROMETHEUS_MULTIPROC_DIR}" -maxdepth 1 -name '*.db' -type f -delete
-  "${PYTHON}" -m skywatch.metrics --role "$1" --port "${METRICS_PORT}" \
+  "${PYTHON}" -m skywatch.metrics_exporter --role "$1" --port "${METRICS_PORT}" \
     --addr "${METRICS_ADDR:-0.0.0.0}" &
 }

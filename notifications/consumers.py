@@ -35,6 +35,7 @@ EVENT_FIELDS = {
     "subscription.removed": ("id",),
     "plan.changed": ("plan",),
     "forecast": ("updates",),
+    "alert": ("event",),
 }
 
 

@@ -19,6 +19,17 @@ LABELS = {
     "precipitation_probability": "Chance of rain",
     "wind_speed": "Wind speed",
 }
+# Every measure an alert can watch, as a person reads it (the alert form's labels).
+ALERT_LABELS = {
+    "temperature": "Temperature",
+    "feels_like": "Feels like",
+    "wind_speed": "Wind speed",
+    "wind_gusts": "Wind gusts",
+    "precipitation_probability": "Chance of rain",
+    "precipitation": "Precipitation",
+    "humidity": "Humidity",
+    "uv_index": "UV index",
+}
 _TEMPERATURES = ("temperature", "feels_like", "temperature_max", "temperature_min")
 _SPEEDS = ("wind_speed", "wind_gusts", "wind_speed_max")
 _AMOUNTS = ("precipitation", "precipitation_sum")
@@ -60,6 +71,15 @@ def unit_of(metric: str, units: str) -> str:
     return "%"
 
 
+def alert_form_as_dict(units: str) -> dict:
+    """Labels and units of what an alert can watch, for the city page's alert form."""
+    return {
+        "units": units,
+        "labels": ALERT_LABELS,
+        "unit_of": {metric: unit_of(metric, units) for metric in ALERT_LABELS},
+    }
+
+
 def units_as_dict(units: str) -> dict:
     """Labels and unit of every measure, for a page's scripts (json_script)."""
     return {
@@ -67,3 +87,38 @@ def units_as_dict(units: str) -> dict:
         "labels": LABELS,
         "unit_of": {metric: unit_of(metric, units) for metric in LABELS},
     }
+
+
+def from_units(metric: str, value: float, units: str) -> float:
+    """`value` of `metric` typed in `units`, in the metric units it is stored in (unrounded)."""
+    if units == IMPERIAL:
+        if metric in _TEMPERATURES:
+            return (value - 32) * 5 / 9
+        if metric in _SPEEDS:
+            return value / MS_TO_MPH
+        if metric in _AMOUNTS:
+            return value * MM_PER_INCH
+    return value
+
+
+# How far back past its threshold a value must come before an alert re-arms, per units.
+_MARGINS = {
+    METRIC: {"temperature": 1.0, "speed": 1.0, "amount": 0.5, "percent": 5.0, "uv": 1.0},
+    IMPERIAL: {"temperature": 2.0, "speed": 2.0, "amount": 0.5, "percent": 5.0, "uv": 1.0},
+}
+
+
+def alert_margin(metric: str, units: str) -> float:
+    """The re-arm margin of `metric` for someone using `units`, in metric (as values are stored):
+    1 °C / 2 °F, 1 m/s / 2 mph, 0.5 mm, 5 percentage points, 1 UV."""
+    margins = _MARGINS.get(units, _MARGINS[METRIC])
+    if metric in _TEMPERATURES:
+        # A difference of temperatures: °F to °C is a factor, not the offset.
+        return margins["temperature"] * (5 / 9 if units == IMPERIAL else 1)
+    if metric in _SPEEDS:
+        return margins["speed"] / (MS_TO_MPH if units == IMPERIAL else 1)
+    if metric in _AMOUNTS:
+        return margins["amount"]
+    if metric == "uv_index":
+        return margins["uv"]
+    return margins["percent"]

@@ -27,6 +27,7 @@ from subscriptions.services import (
     observations_store,
     search_history_record,
 )
+from subscriptions.signals import batch_stored_send
 from weather_provider import FORECAST, get_provider, limiter
 from weather_provider.retry import CircuitOpen
 
@@ -61,6 +62,7 @@ def city_refresh_now(*, city: City) -> Observation:
             readings=[(city, read.readings[city.pk])], provider=provider.name
         )
         readings_publish_on_commit([city.pk])
+        batch_stored_send([city.pk])
     return observation
 
 
@@ -87,6 +89,7 @@ def city_forecast_now(*, city: City) -> Forecast:
             forecasts=[(city, read.forecasts[city.pk])], provider=provider.name
         )
         forecasts_publish_on_commit([city.pk])
+        batch_stored_send([city.pk])
     return forecast
 
 

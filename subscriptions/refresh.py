@@ -32,6 +32,7 @@ from subscriptions.services import (
     forecasts_store,
     observations_store,
 )
+from subscriptions.signals import batch_stored_send
 from weather_provider import (
     CURRENT,
     CURRENT_AND_FORECAST,
@@ -287,6 +288,7 @@ def _refresh_batch(
                 readings_publish_on_commit(city_mark_stale(cities=batch, error=read.error.message))
         return
     stored: list[Observation] = []
+    forecasts: list = []
     with transaction.atomic():
         if with_readings:
             stored = observations_store(
@@ -308,6 +310,8 @@ def _refresh_batch(
             summary.forecasts_stored += len(forecasts)
             summary.forecast_failures += len(batch) - len(forecasts)
             forecasts_publish_on_commit([row.city_id for row in forecasts])
+        # Alerts (an app above) evaluate what was stored, in this transaction.
+        batch_stored_send([row.city_id for row in [*stored, *forecasts]])
     if stored:
         planning.refresh_success_mark()
 

@@ -20,13 +20,14 @@ from skywatch.errors import InvalidInput
 from subscriptions.events import forecasts_event
 from subscriptions.forecasts import forecast_as_dict
 from subscriptions.history import city_histories, history_as_dict
-from subscriptions.measures import unit_of
+from subscriptions.measures import alert_form_as_dict, unit_of
 from subscriptions.ranges import history_range_parse
 from subscriptions.selectors import (
     cities_followed_by,
     city_followed,
     city_forecast,
     subscription_list_as_dicts,
+    subscriptions_for,
 )
 
 
@@ -96,6 +97,11 @@ def city(request, city_id: str):
         },
         city=followed,
         share_url=request.build_absolute_uri(reverse("share", args=[user.share_token])),
+        alert_state={
+            "city_id": followed.pk,
+            "subscription_id": subscriptions_for(user=user).get(city=followed).pk,
+            **alert_form_as_dict(user.units),
+        },
     )
     return render(request, "subscriptions/city.html", context, status=status)
 

@@ -6,9 +6,7 @@ from billing.plans import DEFAULT_PLANS
 def set_defaults(apps, schema_editor):
     Plan = apps.get_model("billing", "Plan")
     for plan in DEFAULT_PLANS:
-        Plan.objects.filter(slug=plan["slug"]).update(
-            on_demand_per_hour=plan["on_demand_per_hour"]
-        )
+        Plan.objects.filter(slug=plan["slug"]).update(on_demand_per_hour=plan["on_demand_per_hour"])
 
 
 class Migration(migrations.Migration):

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from notifications.urls import api_urlpatterns as alert_api
 from skywatch import health, pwa
 from skywatch.api import errors as api_errors
 from skywatch.api.errors import api_not_found
@@ -10,6 +11,7 @@ from subscriptions.urls import api_urlpatterns as subscription_api
 api_patterns = [
     *account_api,
     *subscription_api,
+    *alert_api,
     re_path(r"^.*$", api_not_found),
 ]
 

@@ -57,4 +57,13 @@ export const api = {
   unfollow: (id) => request("DELETE", `/api/subscriptions/${id}`),
 
   pushKey: () => request("GET", "/api/push/key"),
+  pushSubscribe: (subscription) => request("POST", "/api/push/subscriptions", subscription),
+  pushUnsubscribe: (id) => request("DELETE", `/api/push/subscriptions/${id}`),
+
+  subscriptions: () => request("GET", "/api/subscriptions"),
+  alerts: () => request("GET", "/api/alerts"),
+  createAlert: (body) => request("POST", "/api/alerts", body),
+  updateAlert: (id, body) => request("PATCH", `/api/alerts/${id}`, body),
+  deleteAlert: (id) => request("DELETE", `/api/alerts/${id}`),
+  alertEvents: (perPage = "10") => request("GET", `/api/alerts/events?${query({ per_page: perPage })}`),
 };

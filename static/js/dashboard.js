@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { AlertBell } from "./components/AlertBell.js";
+import { AlertToasts } from "./components/AlertToasts.js";
 import { CityAdd } from "./components/CityAdd.js";
 import { CityCard } from "./components/CityCard.js";
 import { ForecastStrip } from "./components/ForecastStrip.js";
@@ -42,6 +43,9 @@ export function createDashboard(initial) {
     removing: {},
     plan: initial.plan,
     alerts: [],
+    unread: 0,
+    toasts: [],
+    alerted: {},
     connection: "reconnecting",
     message: null,
   });
@@ -117,7 +121,26 @@ export function createDashboard(initial) {
       for (const update of data.updates) state.forecasts[update.subscription_id] = update.forecast;
     },
     "plan.changed": (data) => (state.plan = data.plan),
+    alert(data) {
+      const event = data.event;
+      if (state.alerts.some((other) => other.id === event.id)) return;
+      state.alerts = [event, ...state.alerts].slice(0, 10);
+      state.unread += 1;
+      state.toasts = [...state.toasts, event].slice(-3);
+      state.alerted[event.city.id] = event;
+    },
   };
+
+  /** The bell starts with the latest events (the socket adds the new ones). */
+  async function loadAlerts() {
+    try {
+      const page = await api.alertEvents("10");
+      const known = new Set(state.alerts.map((e) => e.id));
+      state.alerts = [...state.alerts, ...page.results.filter((e) => !known.has(e.id))].slice(0, 10);
+    } catch {
+      // The bell is an extra: the cards work without it.
+    }
+  }
 
   const App = {
     name: "SkywatchDashboard",
@@ -125,9 +148,9 @@ export function createDashboard(initial) {
       return () => {
         const cards = state.order.map((id) => state.byId[id]).filter(Boolean);
         return h("div", [
-          h("div", { class: "d-flex flex-wrap align-items-center gap-3 mb-3" }, [
+          h("div", { class: "d-flex flex-wrap align-items-center gap-3 mb-3 position-relative" }, [
             h("h1", { class: "h3 mb-0 me-auto" }, "Your cities"),
-            h(AlertBell, { alerts: state.alerts }),
+            h(AlertBell, { alerts: state.alerts, unread: state.unread, onRead: () => (state.unread = 0) }),
             h(Connection, { state: state.connection }),
             h(PlanUsage, { plan: state.plan, used: cards.length }),
           ]),
@@ -154,6 +177,13 @@ export function createDashboard(initial) {
                     onRemove: unfollow,
                   },
                   {
+                    alerts: () =>
+                      state.alerted[subscription.city.id]
+                        ? h("div", { class: "badge text-bg-danger text-wrap text-start w-100 mt-1", "data-alerted": "true", role: "status" }, [
+                            h("i", { class: "bi bi-bell-fill me-1", "aria-hidden": "true" }),
+                            state.alerted[subscription.city.id].message,
+                          ])
+                        : null,
                     forecast: () =>
                       h(ForecastStrip, {
                         forecast: state.forecasts[subscription.id] ?? null,
@@ -166,19 +196,21 @@ export function createDashboard(initial) {
               ]),
             ),
           ),
+          h(AlertToasts, { toasts: state.toasts, onClose: (id) => (state.toasts = state.toasts.filter((e) => e.id !== id)) }),
         ]);
       };
     },
   };
 
-  return { App, state, now, handlers };
+  return { App, state, now, handlers, loadAlerts };
 }
 
 const mount = document.getElementById("dashboard-app");
 if (mount) {
   const initial = JSON.parse(document.getElementById("dashboard-state").textContent);
-  const { App, state, now, handlers } = createDashboard(initial);
+  const { App, state, now, handlers, loadAlerts } = createDashboard(initial);
   createApp(App).mount(mount);
+  loadAlerts();
   setInterval(() => (now.value = Date.now()), 1000);
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) now.value = Date.now();

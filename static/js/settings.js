@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { AccountDelete } from "./components/AccountDelete.js";
+import { AlertList } from "./components/AlertList.js";
 import { CopyButton } from "./components/CopyButton.js";
 import { PushSettings } from "./components/PushSettings.js";
 import { SearchHistory } from "./components/SearchHistory.js";
@@ -89,7 +90,7 @@ const App = {
         section("share", "Share link", "share", share()),
         section("plan", "Plan and usage", "stars", plan()),
         section("history", "Search history", "clock-history", [h(SearchHistory)]),
-        section("alerts", "Alerts", "bell", [h("p", { class: "text-body-secondary mb-0", id: "alerts-empty" }, "No alerts yet.")]),
+        section("alerts", "Alerts", "bell", [h(AlertList)]),
         section("push", "Web Push on this browser", "phone-vibrate", [h(PushSettings)]),
         section("export", "Export your data", "download", [
           h("p", "Everything Skywatch keeps about you, as one JSON file: account, subscriptions, alerts, search history and token names (never secrets)."),

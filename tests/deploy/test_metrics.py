@@ -21,8 +21,9 @@ from django.test import RequestFactory
 from django.utils import timezone
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import CollectorRegistry
 
-from skywatch import metrics
+from skywatch import metrics, metrics_exporter
 from tests.deploy.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,8 +120,8 @@ def test_the_state_collector_reads_refresh_lag_circuit_and_budget_at_scrape_time
     from weather_provider.breaker import breaker_for
 
     settings.WEATHER_PROVIDER = "random"
-    registry = metrics.CollectorRegistry()
-    registry.register(metrics.StateCollector())
+    registry = CollectorRegistry()
+    registry.register(metrics_exporter.StateCollector())
     cache.delete(LAST_SUCCESS_KEY)
     breaker_for("random").reset()
 
@@ -163,7 +164,15 @@ def test_the_exporter_sums_every_process_and_forgets_the_websockets_of_dead_ones
         subprocess.run([sys.executable, "-c", record], env=env, check=True, timeout=60)
     port = free_port()
     exporter = subprocess.Popen(
-        [sys.executable, "-m", "skywatch.metrics", "--role", "worker", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "skywatch.metrics_exporter",
+            "--role",
+            "worker",
+            "--port",
+            str(port),
+        ],
         env=env,
         stderr=subprocess.PIPE,
     )
@@ -195,7 +204,7 @@ def test_the_exporter_sums_every_process_and_forgets_the_websockets_of_dead_ones
 def test_the_exporter_refuses_to_start_without_a_multiprocess_directory(tmp_path):
     env = python_env(tmp_path / "missing")
     result = subprocess.run(
-        [sys.executable, "-m", "skywatch.metrics", "--port", str(free_port())],
+        [sys.executable, "-m", "skywatch.metrics_exporter", "--port", str(free_port())],
         env=env,
         capture_output=True,
         text=True,
@@ -247,8 +256,8 @@ def test_the_helpers_for_code_elsewhere_count_provider_calls_throttles_cycles_an
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_state_collector_says_when_it_cannot_read_the_state(settings):
     settings.WEATHER_PROVIDER = "no-such-provider"
-    registry = metrics.CollectorRegistry()
-    registry.register(metrics.StateCollector())
+    registry = CollectorRegistry()
+    registry.register(metrics_exporter.StateCollector())
 
     found = scrape_in_a_thread(registry)
 
@@ -260,9 +269,11 @@ def test_the_exporter_registry_sums_the_files_and_adds_the_state_only_when_asked
     subprocess.run([sys.executable, "-c", record], env=python_env(tmp_path), check=True, timeout=60)
 
     worker = parse(
-        generate_latest(metrics.exporter_registry(path=str(tmp_path), state=False)).decode()
+        generate_latest(
+            metrics_exporter.exporter_registry(path=str(tmp_path), state=False)
+        ).decode()
     )
 
     assert worker[("skywatch_readings_stored_total", ())] == 2
-    registry = metrics.exporter_registry(path=str(tmp_path), state=True)
-    assert any(isinstance(c, metrics.StateCollector) for c in registry._collector_to_names)
+    registry = metrics_exporter.exporter_registry(path=str(tmp_path), state=True)
+    assert any(isinstance(c, metrics_exporter.StateCollector) for c in registry._collector_to_names)

@@ -267,6 +267,25 @@ WEATHER_EMBEDDED_SCHEDULER = env.bool("WEATHER_EMBEDDED_SCHEDULER", default=not 
 # Readings older than this many days are pruned by a periodic task; unset keeps every reading.
 OBSERVATION_RETENTION_DAYS = env.int("OBSERVATION_RETENTION_DAYS", default=None)
 
+# --- Alerts: e-mail and Web Push ---------------------------------------------------------
+# EMAIL_URL is django-environ's e-mail URL (smtp://user:pass@host:587/?tls=True, consolemail://,
+# filemail:///path); unset keeps each environment's backend (console in dev, locmem in tests).
+if env("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Skywatch <noreply@localhost>")
+WEBPUSH_VAPID_PRIVATE_KEY = env("WEBPUSH_VAPID_PRIVATE_KEY", default="")
+WEBPUSH_VAPID_PRIVATE_KEY_FILE = env("WEBPUSH_VAPID_PRIVATE_KEY_FILE", default="")
+WEBPUSH_CONTACT = env("WEBPUSH_CONTACT", default="")
+WEBPUSH_ALLOWED_HOSTS = env.list("WEBPUSH_ALLOWED_HOSTS", default=[])
+# At most this many alerts a user is sent an hour on each channel (web, e-mail, push).
+ALERT_MAX_PER_HOUR = env.int("ALERT_MAX_PER_HOUR", default=10)
+# How e-mail and push leave: a Celery task with retries (distributed mode) or a background
+# thread in this process running the same function (embedded mode).
+ALERT_DELIVERY = env("ALERT_DELIVERY", default="celery" if REDIS_URL else "thread")
+ALERT_RETRY_SECONDS = env.float("ALERT_RETRY_SECONDS", default=2.0)
+# Where links in e-mail and push messages point (no request to take it from).
+SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('PORT', default='8000')}").rstrip("/")
+
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

@@ -17,6 +17,7 @@ def _dev_secret_key() -> str:
 
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or _dev_secret_key()
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+if not env("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -42,7 +42,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "skywatch.storage.StaticFilesStorage"},
 }
-EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+if not env("EMAIL_URL", default=""):
+    EMAIL_BACKEND = env(
+        "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
+    )
 
 # --- Structured logs: one JSON object per line, for web, worker and beat alike ------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -5,7 +5,8 @@ from skywatch.settings.base import env
 
 SECRET_KEY = "test-only-secret-key-not-for-production"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if not env("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WEATHER_PROVIDER = env("WEATHER_PROVIDER", default="random")
 WEATHER_EMBEDDED_SCHEDULER = False
 WHITENOISE_USE_FINDERS = True
