@@ -24,11 +24,8 @@ from weather_provider.base import (
     CURRENT_AND_FORECAST,
     FORECAST,
     CallKind,
-    CurrentAndForecast,
-    Forecast,
     Location,
     ProviderError,
-    Reading,
     WeatherProvider,
 )
 from weather_provider.breaker import breaker_for
@@ -152,67 +149,3 @@ def provider_call(
         sleep=sleep,
     )
     return retrying(attempt)
-
-
-def provider_read(
-    *,
-    provider: WeatherProvider,
-    locations: Sequence[Location],
-    max_wait: float | None = None,
-    attempts: int | None = None,
-    stats: CallStats | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[int | str, Reading]:
-    """Readings for `locations` through `provider_call`."""
-    return provider_call(
-        provider=provider,
-        locations=locations,
-        kind=CURRENT,
-        max_wait=max_wait,
-        attempts=attempts,
-        stats=stats,
-        sleep=sleep,
-    )
-
-
-def provider_forecast(
-    *,
-    provider: WeatherProvider,
-    locations: Sequence[Location],
-    max_wait: float | None = None,
-    attempts: int | None = None,
-    stats: CallStats | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[int | str, Forecast]:
-    """Forecasts for `locations` through `provider_call`, paying a forecast call's weight."""
-    return provider_call(
-        provider=provider,
-        locations=locations,
-        kind=FORECAST,
-        max_wait=max_wait,
-        attempts=attempts,
-        stats=stats,
-        sleep=sleep,
-    )
-
-
-def provider_read_and_forecast(
-    *,
-    provider: WeatherProvider,
-    locations: Sequence[Location],
-    max_wait: float | None = None,
-    attempts: int | None = None,
-    stats: CallStats | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> CurrentAndForecast:
-    """Readings and forecasts for `locations` in the provider's cheapest way, through
-    `provider_call`, paying the weight of both at once."""
-    return provider_call(
-        provider=provider,
-        locations=locations,
-        kind=CURRENT_AND_FORECAST,
-        max_wait=max_wait,
-        attempts=attempts,
-        stats=stats,
-        sleep=sleep,
-    )

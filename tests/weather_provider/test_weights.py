@@ -16,12 +16,7 @@ from weather_provider.limiter import (
     budget_for,
     provider_budget,
 )
-from weather_provider.retry import (
-    CallStats,
-    provider_forecast,
-    provider_read,
-    provider_read_and_forecast,
-)
+from weather_provider.retry import CallStats, provider_call
 
 pytestmark = pytest.mark.services
 
@@ -57,8 +52,8 @@ def test_a_forecast_pays_its_weight_from_every_window(mocked, open_meteo, budget
     spent = budget("600/minute;5000/hour")
     replay(mocked, "open_meteo/hourly_daily_three")
 
-    forecasts = provider_forecast(
-        provider=open_meteo, locations=[PARIS_FR, PARIS_TX, PARIS_TN], attempts=1
+    forecasts = provider_call(
+        kind=FORECAST, provider=open_meteo, locations=[PARIS_FR, PARIS_TX, PARIS_TN], attempts=1
     )
 
     assert list(forecasts) == [1, "tx", 3]
@@ -70,7 +65,9 @@ def test_readings_pay_one_per_location(mocked, open_meteo, budget):
     spent = budget("600/minute")
     replay(mocked, "open_meteo/forecast_three")
 
-    provider_read(provider=open_meteo, locations=[PARIS_FR, PARIS_TX, PARIS_TN], attempts=1)
+    provider_call(
+        kind=CURRENT, provider=open_meteo, locations=[PARIS_FR, PARIS_TX, PARIS_TN], attempts=1
+    )
 
     assert spent.used() == {"600 per 1 minute": 3}
 
@@ -80,8 +77,12 @@ def test_both_at_once_are_one_call_paying_their_combined_weight(mocked, open_met
     replay(mocked, "open_meteo/current_hourly_daily_two")
     stats = CallStats()
 
-    readings, forecasts = provider_read_and_forecast(
-        provider=open_meteo, locations=[PARIS_FR, PARIS_TX], attempts=1, stats=stats
+    readings, forecasts = provider_call(
+        kind=CURRENT_AND_FORECAST,
+        provider=open_meteo,
+        locations=[PARIS_FR, PARIS_TX],
+        attempts=1,
+        stats=stats,
     )
 
     assert list(readings) == list(forecasts) == [1, "tx"]
@@ -94,7 +95,8 @@ def test_a_forecast_the_budget_cannot_pay_is_refused_without_a_call(mocked, open
     assert spent.try_acquire(3) == 0
 
     with pytest.raises(BudgetSpent) as refused:
-        provider_forecast(
+        provider_call(
+            kind=FORECAST,
             provider=open_meteo,
             locations=[PARIS_FR, PARIS_TX, PARIS_TN],
             max_wait=0.2,
@@ -111,7 +113,7 @@ def test_a_forecasts_retry_after_holds_everyone_back(mocked, open_meteo, budget)
     replay(mocked, "open_meteo/forecast_429")
 
     with pytest.raises(ProviderError):
-        provider_forecast(provider=open_meteo, locations=[PARIS_FR], attempts=1)
+        provider_call(kind=FORECAST, provider=open_meteo, locations=[PARIS_FR], attempts=1)
 
     assert 20 < spent.paused_for() <= 23
     assert spent.used() == {"600 per 1 minute": 2}
