@@ -62,8 +62,12 @@ export function createDashboard(initial) {
     if (flash && changed) cue(subscription.id);
   }
 
+  // Subscriptions removed while this page is open: a late answer must not bring one back.
+  const gone = new Set();
+
   function remove(id) {
     id = Number(id);
+    gone.add(id);
     delete state.byId[id];
     delete state.forecasts[id];
     delete state.removing[id];
@@ -83,7 +87,10 @@ export function createDashboard(initial) {
   async function follow(body, typed) {
     state.message = null;
     try {
-      upsert(await api.follow(body), { flash: true });
+      // The new card usually arrives first over the websocket (subscription.added); the answer
+      // comes after the city's first reading, and the card may have been removed meanwhile.
+      const subscription = await api.follow(body);
+      if (!gone.has(subscription.id)) upsert(subscription, { flash: true });
       adder.value?.clearIf(typed);
     } catch (error) {
       if (error.code === "quota_exceeded") {
@@ -209,7 +216,10 @@ const mount = document.getElementById("dashboard-app");
 if (mount) {
   const initial = JSON.parse(document.getElementById("dashboard-state").textContent);
   const { App, state, now, handlers, loadAlerts } = createDashboard(initial);
-  createApp(App).mount(mount);
+  const app = createApp(App);
+  // A component that fails to draw says why in the console instead of freezing the page silently.
+  app.config.errorHandler = (error) => console.error(error);
+  app.mount(mount);
   loadAlerts();
   setInterval(() => (now.value = Date.now()), 1000);
   document.addEventListener("visibilitychange", () => {
