@@ -1,7 +1,9 @@
 """REST: authenticated reads against a bare Django JSON view in the same server.
 
 One uvicorn process serves bench.urls (Skywatch plus /bench/bare, a view that only looks the
-session's user up and answers a small JSON). wrk drives it at a fixed concurrency, each
+session's user up and answers a small JSON) as `make run` and the image serve Skywatch, and one
+gunicorn process with one sync worker serves the same project through WSGI: the baseline for
+what the web server itself costs. wrk drives each at a fixed concurrency, each
 request signed by the next of 100 users in turn: the bare view with a session cookie, the
 API with a personal X-API-Token. Every user follows 15 cities with a stored reading and has
 15 searches. The users are on the `bench` plan, whose API rate (a million a second) never
@@ -16,12 +18,13 @@ import json
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 from bench import world
-from bench.common import server_env, start_uvicorn
-from tests.support.servers import free_port, process_stop
+from bench.common import ROOT, server_env, start_uvicorn
+from tests.support.servers import free_port, process_stop, wait_for_port
 
 TITLE = "REST: authenticated GETs against a bare Django JSON view in the same server"
 USERS, CITIES, PER_USER, SEARCHES = 100, 1500, 15, 15
@@ -29,13 +32,42 @@ CONNECTIONS, THREADS, WARM_UP_SECONDS = 8, 1, 2
 # Endpoints take turns, ROUNDS times SECONDS each, so that a change in the machine's load
 # (it is shared) weighs on every endpoint alike.
 ROUNDS, SECONDS = 3, 4
-GOAL_SHARE = 0.6
+# Goals: the bare view through Skywatch's server against gunicorn's; the API against the bare view.
+SERVER_GOAL, API_GOAL = 0.8, 0.5
 CITY_COUNTS = (1, 3, 5, 10, 15)
+# (server, path, label, credential); the first row is the baseline of the second, which is the
+# baseline of the rest.
 ENDPOINTS = (
-    ("/bench/bare", "bare view (baseline), session", "session"),
-    ("/api/subscriptions", "GET /api/subscriptions, X-API-Token", "token"),
-    ("/api/history", "GET /api/history, X-API-Token", "token"),
+    ("gunicorn", "/bench/bare", "bare view, gunicorn WSGI 1 sync worker (baseline)", "session"),
+    ("skywatch", "/bench/bare", "bare view, Skywatch's server", "session"),
+    ("skywatch", "/api/subscriptions", "GET /api/subscriptions, X-API-Token", "token"),
+    ("skywatch", "/api/history", "GET /api/history, X-API-Token", "token"),
 )
+
+
+def row_key(server: str, path: str) -> str:
+    return path if server == "skywatch" else f"{server} {path}"
+
+
+def start_gunicorn(port: int, env: dict, *, log: Path) -> subprocess.Popen:
+    """The same project through gunicorn's sync WSGI worker, one process, as the baseline."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "skywatch.wsgi:application",
+            *("--bind", f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "sync"),
+            *("--log-level", "warning"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port(port, process)
+    return process
+
 
 WRK_SCRIPT = """
 local values = {}
@@ -106,7 +138,7 @@ def query_counts(built: world.World) -> dict[str, dict[int, int]]:
     from skywatch.accounts.models import User
     from subscriptions.models import SearchHistory, Subscription
 
-    counts: dict[str, dict[int, int]] = {path: {} for path, _, _ in ENDPOINTS}
+    counts: dict[str, dict[int, int]] = {path: {} for _, path, _, _ in ENDPOINTS}
     users = User.objects.filter(pk__in=built.users[: len(CITY_COUNTS)]).order_by("pk")
     for user, cities in zip(users, CITY_COUNTS, strict=True):
         keep = built.follows[user.pk][:cities]
@@ -115,7 +147,7 @@ def query_counts(built: world.World) -> dict[str, dict[int, int]]:
         SearchHistory.objects.filter(pk__in=list(extra.values_list("pk", flat=True))).delete()
         client = Client(HTTP_HOST="127.0.0.1")
         client.cookies["sessionid"] = built.sessions[user.pk]
-        for path, _, auth in ENDPOINTS:
+        for _, path, _, auth in dict.fromkeys(ENDPOINTS[1:]):
             headers = {"HTTP_X_API_TOKEN": built.tokens[user.pk]} if auth == "token" else {}
             client.get(path, **headers)  # warm caches, as a running server has them
             with CaptureQueriesContext(connection) as queries:
@@ -148,19 +180,23 @@ def run(*, log_dir: Path, ports: list[int]) -> dict:
         results["wrk"] = "wrk is missing: apt-get install wrk (throughput skipped)"
         print(results["wrk"])
     else:
-        port = ports[0] if ports else free_port()
-        server = start_uvicorn(port, server_env(), log=log_dir / "rest_server.log")
+        ports = list(ports) or [free_port(), free_port()]
+        servers = {
+            "skywatch": start_uvicorn(ports[0], server_env(), log=log_dir / "rest_server.log"),
+            "gunicorn": start_gunicorn(ports[1], server_env(), log=log_dir / "rest_gunicorn.log"),
+        }
+        port_of = {"skywatch": ports[0], "gunicorn": ports[1]}
         try:
             with tempfile.TemporaryDirectory(prefix="skywatch-wrk-") as scratch:
                 signed = {}
-                for path, _, auth in ENDPOINTS:
+                for server, path, _, auth in ENDPOINTS:
                     if auth == "session":
                         values = [f"sessionid={built.sessions[u]}" for u in rest_users]
                         signed[path] = ("Cookie", values)
                     else:
                         signed[path] = ("X-API-Token", [built.tokens[u] for u in rest_users])
                     header, values = signed[path]
-                    url = f"http://127.0.0.1:{port}{path}"
+                    url = f"http://127.0.0.1:{port_of[server]}{path}"
                     wrk(
                         url,
                         header=header,
@@ -168,30 +204,43 @@ def run(*, log_dir: Path, ports: list[int]) -> dict:
                         seconds=WARM_UP_SECONDS,
                         scratch=Path(scratch),
                     )
-                rounds: dict[str, list[dict]] = {path: [] for path, _, _ in ENDPOINTS}
+                rounds: dict[str, list[dict]] = {row_key(sv, p): [] for sv, p, _, _ in ENDPOINTS}
                 for _ in range(ROUNDS):
-                    for path, _, _ in ENDPOINTS:
+                    for server, path, _, _ in ENDPOINTS:
                         header, values = signed[path]
-                        url = f"http://127.0.0.1:{port}{path}"
-                        rounds[path].append(
-                            wrk(
-                                url,
-                                header=header,
-                                values=values,
-                                seconds=SECONDS,
-                                scratch=Path(scratch),
-                            )
+                        url = f"http://127.0.0.1:{port_of[server]}{path}"
+                        figures = wrk(
+                            url,
+                            header=header,
+                            values=values,
+                            seconds=SECONDS,
+                            scratch=Path(scratch),
                         )
-                results["runs"] = {path: combined(runs) for path, runs in rounds.items()}
+                        rounds[row_key(server, path)].append(figures)
+                results["runs"] = {key: combined(runs) for key, runs in rounds.items()}
         finally:
-            process_stop(server)
+            for process in servers.values():
+                process_stop(process)
     results["queries"] = query_counts(built)
     world.clear()
     return results
 
 
+def shares(results: dict) -> dict[str, float]:
+    """Each row's req/s against its baseline: the gunicorn row's for the bare view through
+    Skywatch's server, that row's for the API endpoints."""
+    runs = results["runs"]
+    found = {}
+    wsgi, bare = runs.get("gunicorn /bench/bare"), runs.get("/bench/bare")
+    if wsgi and bare:
+        found["/bench/bare"] = bare["per_second"] / wsgi["per_second"]
+    for _, path, _, _ in ENDPOINTS[2:]:
+        if bare and path in runs:
+            found[path] = runs[path]["per_second"] / bare["per_second"]
+    return found
+
+
 def table(results: dict) -> tuple[list[str], list[list]]:
-    base = results["runs"].get("/bench/bare")
     counts = "/".join(str(n) for n in CITY_COUNTS)
     columns = [
         "endpoint",
@@ -199,16 +248,18 @@ def table(results: dict) -> tuple[list[str], list[list]]:
         "p50 ms",
         "p99 ms",
         "errors",
-        "vs bare",
+        "vs baseline",
         f"queries @{counts} cities",
     ]
     rows = []
-    for path, label, _ in ENDPOINTS:
-        run = results["runs"].get(path)
-        queries = "/".join(str(results["queries"][path][n]) for n in CITY_COUNTS)
+    ratio = shares(results)
+    for server, path, label, _ in ENDPOINTS:
+        run = results["runs"].get(row_key(server, path))
+        queries = "/".join(str(results["queries"][path].get(n, "-")) for n in CITY_COUNTS)
         if run is None:
             rows.append([label, "-", "-", "-", "-", "-", queries])
             continue
+        share = ratio.get(path) if server == "skywatch" else 1.0
         rows.append(
             [
                 label,
@@ -216,7 +267,7 @@ def table(results: dict) -> tuple[list[str], list[list]]:
                 run["p50_us"] / 1000,
                 run["p99_us"] / 1000,
                 run["errors"],
-                f"{run['per_second'] / base['per_second']:.0%}" if base else "-",
+                "-" if share is None else f"{share:.0%}",
                 queries,
             ]
         )

@@ -137,9 +137,9 @@ def build(
             )
         cursor.execute(
             "INSERT INTO accounts_user (password, is_superuser, email, units, share_token, "
-            "is_staff, is_active, date_joined, plan_id) "
+            "is_staff, is_active, date_joined, plan_id, credential_generation) "
             "SELECT %s, false, %s || lpad(n::text, 5, '0') || %s, 'metric', "
-            "md5(random()::text || n::text) || md5(random()::text), false, true, %s, %s "
+            "md5(random()::text || n::text) || md5(random()::text), false, true, %s, %s, 0 "
             "FROM generate_series(0, %s - 1) AS n ORDER BY n",
             [make_password(None), EMAIL_PREFIX, EMAIL_DOMAIN, now, PLAN, users],
         )

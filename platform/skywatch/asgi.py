@@ -11,10 +11,14 @@ for _path in (str(_root), str(_root / "platform")):
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "skywatch.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
 # Django must be set up before any code that imports models (consumers, routing).
-django_application = get_asgi_application()
+django.setup(set_prefix=False)
+
+from skywatch.http import OneHopASGIHandler  # noqa: E402
+
+django_application = OneHopASGIHandler()
 
 from skywatch.lifespan import LifespanApp  # noqa: E402
 from skywatch.logs import redact_every_handler  # noqa: E402
