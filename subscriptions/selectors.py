@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.db.models import F, QuerySet
 
 from skywatch.errors import InvalidInput, NotFound
+from skywatch.sql import Joined
 from skywatch.times import iso_z
 from subscriptions.models import City, Forecast, Observation, SearchHistory, Subscription
 from subscriptions.readings import city_as_dict, latest_reading_as_dict
@@ -56,7 +58,40 @@ def city_forecast(city: City) -> Forecast | None:
 
 
 def subscription_list_as_dicts(*, user) -> list[dict]:
-    return [subscription_as_dict(s, units=user.units) for s in subscriptions_for(user=user)]
+    """The account's subscriptions with their cities' latest readings, as the API lists them
+    (the API list, the dashboard and every websocket's snapshot)."""
+    return [
+        subscription_as_dict(subscription, units=user.units)
+        for subscription, _ in subscriptions_with_cities(user_id=user.pk)
+    ]
+
+
+def subscriptions_with_cities(
+    *, user_id: int, forecasts: bool = False
+) -> list[tuple[Subscription, Forecast | None]]:
+    """The account's subscriptions in the order they were made, each with its city and the
+    city's latest reading (and its forecast, or None), in one hand-written query (skywatch.sql):
+    it runs for every API list, dashboard and websocket snapshot."""
+    found = []
+    for subscription, city, latest, *forecast in _subscription_list(forecasts).rows([user_id]):
+        city.latest = latest
+        subscription.city = city
+        found.append((subscription, forecast[0] if forecast else None))
+    return found
+
+
+@functools.cache
+def _subscription_list(forecasts: bool) -> Joined:
+    """subscriptions_for(user), with the forecasts or without them, written once."""
+    models = [(Subscription, "s"), (City, "c"), (Observation, "o")]
+    tail = (
+        f"FROM {Subscription._meta.db_table} s JOIN {City._meta.db_table} c ON c.id = s.city_id "
+        f"LEFT JOIN {Observation._meta.db_table} o ON o.id = c.latest_id "
+    )
+    if forecasts:
+        models.append((Forecast, "f"))
+        tail += f"LEFT JOIN {Forecast._meta.db_table} f ON f.city_id = c.id "
+    return Joined(models, tail + "WHERE s.user_id = %s ORDER BY s.created_at, s.id")
 
 
 def subscription_count(*, user) -> int:

@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from skywatch.api import throttles
 from subscriptions.models import Forecast
 from tests.api.conftest import api, bearer_client, error_of  # noqa: F401
 from tests.factories import CityFactory, ObservationFactory, SubscriptionFactory
@@ -18,8 +19,10 @@ def _clean_cache(settings):
     # Delivery in this process's background thread (no Celery worker runs in these tests).
     settings.ALERT_DELIVERY = "thread"
     cache.clear()
+    throttles.reset()
     yield
     cache.clear()
+    throttles.reset()
 
 
 @pytest.fixture

@@ -7,14 +7,17 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from skywatch.accounts.services import jwt_pair
+from skywatch.api import throttles
 
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Throttle counters live in the cache; every test starts with none."""
     cache.clear()
+    throttles.reset()
     yield
     cache.clear()
+    throttles.reset()
 
 
 def error_of(response, *, status: int, code: str, field: str | None = None) -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from skywatch.api import throttles
 from skywatch.errors import Throttled
 from subscriptions import on_demand, refresh
 from subscriptions.models import City
@@ -21,6 +22,7 @@ def always_stale(monkeypatch):
     """Every refresh-now reaches the provider (no reading is fresh enough to serve again)."""
     monkeypatch.setattr(on_demand, "FRESH_REFRESH_SECONDS", 0)
     cache.clear()
+    throttles.reset()
 
 
 def followed(user, name: str):

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
+from importlib import import_module
 
+from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import AccessToken, Token
 
 from skywatch.accounts.models import ApiToken, User
+from skywatch.sql import Joined
 from skywatch.times import iso_z
 
 TOKEN_PREFIX = "sw_"  # noqa: S105 - a label, not a secret
@@ -70,14 +77,30 @@ def api_token_find(raw: str) -> ApiToken | None:
     prefix = token_prefix(raw) if isinstance(raw, str) else None
     if prefix is None:
         return None
-    token = (
-        ApiToken.objects.select_related("user", "user__plan")
-        .filter(prefix=prefix, user__is_active=True)
-        .first()
-    )
-    if token is None or not hmac.compare_digest(token.digest, token_digest(raw)):
+    found = _token_lookup().rows([prefix])
+    if not found:
+        return None
+    token, user, plan = found[0]
+    user.plan = plan
+    token.user = user
+    if not hmac.compare_digest(token.digest, token_digest(raw)):
         return None
     return token
+
+
+@functools.cache
+def _token_lookup() -> Joined:
+    """ApiToken.objects.select_related("user", "user__plan").filter(prefix=…,
+    user__is_active=True), written once: it runs on every API call (skywatch.sql)."""
+    plan_field = User._meta.get_field("plan")
+    plan_model = plan_field.related_model
+    return Joined(
+        [(ApiToken, "t"), (User, "u"), (plan_model, "p")],
+        f"FROM {ApiToken._meta.db_table} t JOIN {User._meta.db_table} u ON u.id = t.user_id "
+        f"JOIN {plan_model._meta.db_table} p "
+        f"ON p.{plan_field.target_field.column} = u.{plan_field.column} "
+        "WHERE t.prefix = %s AND u.is_active",
+    )
 
 
 def user_for_api_token(raw: str) -> User | None:
@@ -137,18 +160,20 @@ def jwt_expires_at(raw: str) -> dt.datetime | None:
 
 def user_for_session(session_key: str | None) -> User | None:
     """The active user a stored session still signs in, verified as Django verifies a request's
-    (logged out, expired or from before a password change: nobody); the session is unchanged."""
-    from importlib import import_module
-
-    from django.conf import settings
-
-    if not session_key:
+    (logged out, expired or from before a password change: nobody); the session is unchanged.
+    Two hand-written queries (skywatch.sql): every websocket signs in through here."""
+    if not session_key or not isinstance(session_key, str):
         return None
-    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    session = _session_data(session_key)
     user_id = session.get(SESSION_KEY)
     if user_id is None or session.get(BACKEND_SESSION_KEY) not in settings.AUTHENTICATION_BACKENDS:
         return None
-    user = User.objects.filter(pk=user_id, is_active=True).first()
+    try:
+        user_id = User._meta.pk.to_python(user_id)
+    except ValidationError:
+        return None
+    found = _active_user().rows([user_id])
+    user = found[0][0] if found else None
     session_hash = session.get(HASH_SESSION_KEY)
     if user is None or not session_hash:
         return None
@@ -156,3 +181,25 @@ def user_for_session(session_key: str | None) -> User | None:
     if not any(constant_time_compare(session_hash, expected) for expected in hashes):
         return None
     return user
+
+
+DB_SESSIONS = "django.contrib.sessions.backends.db"
+
+
+def _session_data(session_key: str) -> dict:
+    """A stored session's data ({} when there is no such unexpired session)."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    if settings.SESSION_ENGINE != DB_SESSIONS or store.session_key is None:
+        return dict(store.items())
+    with connection.cursor() as cursor:
+        cursor.execute(_SESSION_SQL, [session_key, timezone.now()])
+        row = cursor.fetchone()
+    return store.decode(row[0]) if row else {}
+
+
+_SESSION_SQL = "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > %s"
+
+
+@functools.cache
+def _active_user() -> Joined:
+    return Joined([(User, "u")], f"FROM {User._meta.db_table} u WHERE u.id = %s AND u.is_active")

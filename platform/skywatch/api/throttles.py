@@ -1,53 +1,129 @@
-"""API rates: signed-in callers by their plan's `api_rate`, anonymous auth calls by address."""
+"""API rates: signed-in callers by their plan's `api_rate`, anonymous auth calls by address.
+
+Counted by `limits`' sliding window counter: one Redis script call per request (DRF's own
+throttle reads the caller's whole request log from the cache and writes it back, two round
+trips and a pickled list as long as the rate). The counters live in Redis when REDIS_URL is set,
+shared by every process, and in memory otherwise. While Redis does not answer, calls are let
+through (logged once a minute), as the forgiving cache does for the rest of the rate limits.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
+import time
 
 from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import SlidingWindowCounterRateLimiter
+from rest_framework.throttling import BaseThrottle
+
+from skywatch.cache import UNREACHABLE
 
 logger = logging.getLogger(__name__)
 
 FALLBACK_RATE = "60/minute"
+# One warning a minute per process says Redis is away; every request would flood the log.
+WARN_EVERY_SECONDS = 60.0
+DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class PlanRateThrottle(SimpleRateThrottle):
+@functools.cache
+def _limiter() -> SlidingWindowCounterRateLimiter:
+    storage: Storage
+    if settings.REDIS_URL:
+        options = {"socket_connect_timeout": 1, "socket_timeout": 1}
+        storage = RedisStorage(settings.REDIS_URL, key_prefix="throttle", **options)
+    else:
+        storage = MemoryStorage()
+    return SlidingWindowCounterRateLimiter(storage)
+
+
+def reset() -> None:
+    """Forget every counter (tests; an operator lifting a lockout)."""
+    _limiter().storage.reset()
+
+
+@functools.lru_cache(maxsize=64)
+def rate_item(rate: str) -> RateLimitItemPerSecond:
+    """DRF's rate format ("100/hour", "5/m"): that many requests per period."""
+    count, period = rate.split("/")
+    if not count.isdigit() or int(count) < 1:
+        raise ValueError(rate)
+    return RateLimitItemPerSecond(int(count), DURATIONS[period.strip()[0]])
+
+
+class WindowThrottle(BaseThrottle):
+    """A sliding window per key; `rate` and `key` say whose window and how wide."""
+
+    _warned_at: float | None = None
+    _wait: float | None = None
+
+    def rate(self, request) -> str:
+        raise NotImplementedError
+
+    def key(self, request) -> str | None:
+        raise NotImplementedError
+
+    def allow_request(self, request, view) -> bool:
+        key = self.key(request)
+        if key is None:
+            return True
+        item = self.item(request)
+        limiter = _limiter()
+        try:
+            if limiter.hit(item, key):
+                return True
+            reset_at = limiter.get_window_stats(item, key).reset_time
+        except UNREACHABLE as exc:
+            self._warn(exc)
+            return True
+        self._wait = min(max(reset_at - time.time(), 1.0), float(item.get_expiry()))
+        return False
+
+    def item(self, request) -> RateLimitItemPerSecond:
+        return rate_item(self.rate(request))
+
+    def wait(self) -> float | None:
+        return None if self._wait is None else math.ceil(self._wait)
+
+    @staticmethod
+    def _warn(exc: Exception) -> None:
+        now = time.monotonic()
+        last = WindowThrottle._warned_at
+        if last is None or now - last >= WARN_EVERY_SECONDS:
+            WindowThrottle._warned_at = now
+            logger.warning("The rate limits' Redis is unreachable, letting calls through: %s", exc)
+
+
+class PlanRateThrottle(WindowThrottle):
     """The rate is read from the caller's Plan row on every request: admin edits apply at once."""
 
-    scope = "plan"
-
-    def __init__(self) -> None:
-        # The rate is per caller, chosen in allow_request; nothing to read from settings here.
-        self.rate = None
-
-    def get_cache_key(self, request, view) -> str | None:
+    def key(self, request) -> str | None:
         user = request.user
         if not user or not user.is_authenticated:
             return None
-        return f"throttle:plan:{user.pk}"
+        return f"plan:{user.pk}"
 
-    def allow_request(self, request, view) -> bool:
-        user = request.user
-        if not user or not user.is_authenticated:
-            return True
-        self.rate = user.plan.api_rate
+    def rate(self, request) -> str:
+        return request.user.plan.api_rate
+
+    def item(self, request) -> RateLimitItemPerSecond:
+        rate = self.rate(request)
         try:
-            self.num_requests, self.duration = self.parse_rate(self.rate)
+            return rate_item(rate)
         except (ValueError, KeyError, IndexError):
-            logger.warning("Plan %s has an unreadable api_rate %r", user.plan_id, self.rate)
-            self.rate = FALLBACK_RATE
-            self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+            logger.warning("Plan %s has an unreadable api_rate %r", request.user.plan_id, rate)
+            return rate_item(FALLBACK_RATE)
 
 
-class AuthRateThrottle(SimpleRateThrottle):
+class AuthRateThrottle(WindowThrottle):
     """Register, login, refresh and logout per client address, at API_AUTH_RATE."""
 
-    scope = "auth"
+    def key(self, request) -> str:
+        return f"auth:{self.get_ident(request)}"
 
-    def get_rate(self) -> str:
+    def rate(self, request) -> str:
         return settings.API_AUTH_RATE
-
-    def get_cache_key(self, request, view) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
