@@ -14,9 +14,13 @@ import collections
 import contextlib
 import json
 import multiprocessing
+import random
 import resource
 import time
 from dataclasses import dataclass
+
+# static/js/live.js: the first retry after 0.5-1 s, the ceiling doubling up to 15-30 s.
+RETRY_BASE_SECONDS, RETRY_MAX_SECONDS = 1.0, 30.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,14 @@ class ClientPool:
     def open_sockets(self) -> int:
         return self._call("open")
 
+    def storm(self, url: str, *, compression: str | None = None) -> None:
+        """From now on, a socket the server drops reconnects the way the dashboard does."""
+        self._call("storm", url, compression)
+
+    def back(self) -> dict:
+        """Since `storm`: when each dropped socket got its snapshot again, and attempts made."""
+        return self._call("back")
+
     def keep(self, count: int) -> list[int]:
         """Close every socket but the first `count` opened; returns the users still online."""
         return self._call("keep", count)
@@ -106,20 +118,40 @@ async def _serve(conn) -> None:
     tasks: set[asyncio.Task] = set()
     frames: list[tuple[int, float, list[int]]] = []
 
-    async def hold(user: int, ws) -> None:
+    # Set by `storm`: sockets the server drops come back as the dashboard's do (static/js/live.js).
+    storm: dict = {"url": None, "compression": None, "back": [], "attempts": 0}
+
+    async def hold(client: Client, ws) -> None:
         try:
             async for message in ws:
                 arrived = time.time()
                 data = json.loads(message)
                 if data.get("type") == "weather":
-                    frames.append((user, arrived, [u["city_id"] for u in data["updates"]]))
+                    frames.append((client.user, arrived, [u["city_id"] for u in data["updates"]]))
         except Exception:  # noqa: S110 - a dropped socket is counted by `open`, not raised
             pass
         finally:
             sockets.pop(id(ws), None)
+        if storm["url"] is not None:
+            await come_back(client)
 
-    async def open_one(url: str, client: Client, compression, gate: asyncio.Semaphore) -> None:
-        async with gate:
+    async def come_back(client: Client) -> None:
+        """live.js' reconnect: equal jitter under a ceiling doubling from 1 s to 30 s."""
+        attempts = 0
+        while storm["url"] is not None:
+            ceiling = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2**attempts)
+            await asyncio.sleep(ceiling / 2 + random.random() * ceiling / 2)
+            attempts += 1
+            storm["attempts"] += 1
+            try:
+                await open_one(storm["url"], client, storm["compression"], None)
+            except Exception:  # noqa: S112 - refused or timed out: back off and try again
+                continue
+            storm["back"].append(time.time())
+            return
+
+    async def open_one(url: str, client: Client, compression, gate) -> None:
+        async with gate or contextlib.nullcontext():
             headers = {"Cookie": f"sessionid={client.session}"} if client.session else {}
             origin = url.replace("ws://", "http://").split("/ws/")[0]
             ws = await connect(
@@ -137,12 +169,13 @@ async def _serve(conn) -> None:
                     await ws.send(json.dumps({"type": "auth", "token": client.token}))
                 first = json.loads(await asyncio.wait_for(ws.recv(), 120))
                 if first.get("type") != "snapshot":
-                    raise RuntimeError(f"first frame was {first.get('type')!r}, not a snapshot")
+                    kind, said = first.get("type"), str(first)[:160]
+                    raise RuntimeError(f"first frame was {kind!r}, not a snapshot: {said}")
             except BaseException:
                 await ws.close()
                 raise
         sockets[id(ws)] = (client.user, ws)
-        task = asyncio.create_task(hold(client.user, ws))
+        task = asyncio.create_task(hold(client, ws))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
@@ -177,6 +210,12 @@ async def _serve(conn) -> None:
                 conn.send(taken)
             elif command == "open":
                 conn.send(len(sockets))
+            elif command == "storm":
+                (url, compression) = args
+                storm.update(url=url, compression=compression, back=[], attempts=0)
+                conn.send(True)
+            elif command == "back":
+                conn.send({"back": list(storm["back"]), "attempts": storm["attempts"]})
             elif command == "keep":
                 (count,) = args
                 held = list(sockets.values())
@@ -186,6 +225,7 @@ async def _serve(conn) -> None:
                 await asyncio.sleep(1)
                 conn.send([user for user, _ in held[:count]])
             elif command == "close":
+                storm["url"] = None
                 gate = asyncio.Semaphore(256)
 
                 async def close_one(ws, gate=gate) -> None:

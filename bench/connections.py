@@ -31,6 +31,8 @@ CHUNK = 500
 # Connecting stops when this is spent (a loaded 2-core box connects a few hundred a second).
 CONNECT_SECONDS = 150.0
 SETTLE_SECONDS = 2.0
+# The reconnect storm: how long the dashboards get to come back after the server restarts.
+STORM_SECONDS, STORM_GOAL_SECONDS = 120.0, 60.0
 
 
 async def bare_app(scope, receive, send) -> None:
@@ -132,6 +134,40 @@ def measure(server, port: int, pool: ClientPool, clients: list[Client], *, compr
     }
 
 
+def reconnect_storm(live: Live, *, log: Path) -> dict:
+    """Restart the web server under every open dashboard; each comes back as live.js does
+    (equal jitter under a ceiling doubling from 1 s), snapshot included. Seconds from the
+    restart's start until each socket had its snapshot again."""
+    held = live.pool.open_sockets()
+    live.pool.storm(live.url)
+    restarted = time.time()
+    process_stop(live.server, timeout=60)
+    live.server = start_uvicorn(live.port, server_env(), log=log)
+    serving = time.time() - restarted
+    deadline = time.monotonic() + STORM_SECONDS
+    while True:
+        back = live.pool.back()
+        if len(back["back"]) >= held or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    live.pool.storm(None)
+    times = sorted(at - restarted for at in back["back"])
+    quantile = lambda q: times[min(len(times) - 1, int(q * len(times)))] if times else None  # noqa: E731
+    return {
+        "sockets": held,
+        "back": len(times),
+        "lost": held - len(times),
+        "restart_seconds": serving,
+        "all_back_seconds": times[-1] if times and len(times) >= held else None,
+        "p50_seconds": quantile(0.5),
+        "p99_seconds": quantile(0.99),
+        "attempts": back["attempts"],
+        "connects_per_second": len(times) / (times[-1] - serving)
+        if times and times[-1] > serving
+        else 0,
+    }
+
+
 def start_bare(port: int, *, deflate: bool, log: Path):
     process = subprocess.Popen(
         [
@@ -163,6 +199,7 @@ def run(*, log_dir: Path, ports: list[int], keep: bool = False) -> dict:
         )
         live.connected = [c.user for c in clients[: results["runs"]["skywatch"]["sockets"]]]
         count = results["runs"]["skywatch"]["sockets"]
+        results["storm"] = reconnect_storm(live, log=log_dir / "connections_server.log")
         for deflate in (False, True):
             bare_port = ports[1] if len(ports) > 1 else free_port()
             bare = start_bare(bare_port, deflate=deflate, log=log_dir / "bare_ws.log")
@@ -187,6 +224,21 @@ def run(*, log_dir: Path, ports: list[int], keep: bool = False) -> dict:
     else:
         live.close()
     return results
+
+
+def storm_line(results: dict) -> str | None:
+    storm = results.get("storm")
+    if not storm:
+        return None
+    every = storm["all_back_seconds"]
+    return (
+        f"Reconnect storm: web server restarted under {storm['sockets']:,} dashboards (up again "
+        f"after {storm['restart_seconds']:.1f} s); {storm['back']:,} back with their snapshot, "
+        f"{storm['lost']:,} not; p50 {storm['p50_seconds'] or 0:.1f} s, p99 "
+        f"{storm['p99_seconds'] or 0:.1f} s, all "
+        + (f"{every:.1f} s" if every is not None else f"not within {STORM_SECONDS:.0f} s")
+        + f"; {storm['attempts']:,} attempts, {storm['connects_per_second']:.0f} connects/s"
+    )
 
 
 def table(results: dict) -> tuple[list[str], list[list]]:

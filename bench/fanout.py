@@ -26,7 +26,13 @@ import time
 from pathlib import Path
 
 from bench import world
-from bench.budget import reset_shared_state, restore_provider, start_fake, use_fake_provider
+from bench.budget import (
+    BUDGET,
+    reset_shared_state,
+    restore_provider,
+    start_fake,
+    use_fake_provider,
+)
 from bench.clients import ClientPool
 from bench.common import server_env, start_uvicorn
 from bench.connections import (
@@ -181,11 +187,12 @@ def skywatch_refresh(pool: ClientPool, follows: dict, online: set, provider, fak
 
 
 def bare_replay(pool: ClientPool, batches: list, follows_by_city: dict, follows: dict, online):
-    """The baseline: the same groups get messages of the same shape at the same moments."""
-    from channels_redis.pubsub import RedisPubSubChannelLayer
+    """The baseline: the same groups get messages of the same shape at the same moments, from
+    a bare `group_send` loop on the layer the server listens with."""
     from django.conf import settings
 
-    from skywatch.events import user_group
+    from notifications.layers import UserGroupsLayer
+    from skywatch.events import user_group, wire_event
 
     plan = []
     for _, cities in batches:
@@ -198,13 +205,13 @@ def bare_replay(pool: ClientPool, batches: list, follows_by_city: dict, follows:
         # In user order, as readings_publish sends them.
         plan.append(
             [
-                (user_group(u), {"type": "weather", "updates": items})
+                (user_group(u), wire_event({"type": "weather", "updates": items}))
                 for u, items in sorted(updates.items())
             ]
         )
     origin = batches[0][0] if batches else 0.0
     offsets = [committed - origin for committed, _ in batches]
-    layer = RedisPubSubChannelLayer(hosts=[settings.REDIS_URL])
+    layer = UserGroupsLayer(**settings.CHANNEL_LAYERS["default"]["CONFIG"])
     started: list[tuple[float, list[int]]] = []
     pool.frames()
 
@@ -277,7 +284,17 @@ def run(*, log_dir: Path, ports: list[int], live: Live | None = None) -> dict:
             spent = cpu_seconds(pid)
             baseline = bare_replay(live.pool, batches, follows_by_city, follows, online)
             baseline["server_cpu_us_per_frame"] = server_cpu(pid, spent, baseline["frames"])
-            results["levels"][str(len(online))] = {"skywatch": skywatch, "baseline": baseline}
+            runs = {"skywatch": skywatch, "baseline": baseline}
+            if len(online) == max(levels):
+                # The same refresh paced by the provider's budget, as production runs it.
+                settle(pid)
+                spent = cpu_seconds(pid)
+                paced_provider = use_fake_provider(fake_url, BUDGET)
+                paced, _ = skywatch_refresh(live.pool, follows, online, paced_provider, fake_url)
+                paced["server_cpu_us_per_frame"] = server_cpu(pid, spent, paced["frames"])
+                runs["paced"] = paced
+                provider = use_fake_provider(fake_url, "1000000/second")
+            results["levels"][str(len(online))] = runs
     finally:
         live.close()
         process_stop(fake)
@@ -302,8 +319,14 @@ def table(results: dict) -> tuple[list[str], list[list]]:
     rows = []
     for level, runs in sorted(results["levels"].items(), key=lambda item: int(item[0])):
         base = runs["baseline"]
-        for key, label in (("skywatch", "Skywatch refresh"), ("baseline", "bare group_send")):
-            run = runs[key]
+        for key, label in (
+            ("paced", f"Skywatch refresh, paced ({BUDGET})"),
+            ("skywatch", "Skywatch refresh, unpaced burst"),
+            ("baseline", "bare group_send, unpaced"),
+        ):
+            run = runs.get(key)
+            if run is None:
+                continue
             rows.append(
                 [
                     int(level),

@@ -8,13 +8,15 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from notifications.auth import user_for_token
 from skywatch import metrics
-from skywatch.events import user_group
-from subscriptions.events import forecasts_event, snapshot_event
+from skywatch.accounts.selectors import user_for_session
+from skywatch.events import FRAME, FRAME_FIELDS, frame_text, user_group
+from subscriptions.events import snapshot_events
 
 logger = logging.getLogger(__name__)
 
@@ -27,26 +29,27 @@ CLOSE_UNAUTHENTICATED = 4401
 # net for a push that was lost (a Redis blip), cheap enough for every open socket.
 RECHECK_SECONDS = 60.0
 
-# What the client sees of each event published to `user.<id>`: exactly the contract's fields.
-EVENT_FIELDS = {
-    "snapshot": ("subscriptions",),
-    "weather": ("updates",),
-    "subscription.added": ("subscription",),
-    "subscription.removed": ("id",),
-    "plan.changed": ("plan",),
-    "forecast": ("updates",),
-    "alert": ("event",),
-}
+
+def _pooled(function):
+    """database_sync_to_async on a pool of threads rather than the one thread-sensitive thread:
+    a connect's reads share nothing with another's, so in a reconnect storm they overlap instead
+    of queueing behind each other's round trips to PostgreSQL (docs/BENCHMARKS.md)."""
+    return DatabaseSyncToAsync(function, thread_sensitive=False)
 
 
-@database_sync_to_async
-def _snapshot(user) -> list[dict]:
-    """The snapshot, and the stored forecasts of the same cities (when there are any)."""
-    user.refresh_from_db(fields=["units"])
-    return [event for event in (snapshot_event(user=user), forecasts_event(user=user)) if event]
+@_pooled
+def _snapshot(user, *, fresh: bool = False) -> list[dict]:
+    """The snapshot, and the stored forecasts of the same cities (when there are any); the
+    user's units are read again unless the user was `fresh`ly loaded."""
+    if not fresh:
+        user.refresh_from_db(fields=["units"])
+    return snapshot_events(user=user)
 
 
-_user_for_token = database_sync_to_async(user_for_token)
+_user_for_session = _pooled(user_for_session)
+
+
+_user_for_token = _pooled(user_for_token)
 
 
 @database_sync_to_async
@@ -68,8 +71,6 @@ def _token_still_signs_in(token, user_id: int) -> Callable[[], bool]:
 
 def _session_still_signs_in(session_key: str | None, user_id: int) -> Callable[[], bool]:
     def check() -> bool:
-        from skywatch.accounts.selectors import user_for_session
-
         user = user_for_session(session_key)
         return user is not None and user.pk == user_id
 
@@ -91,11 +92,11 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         metrics.websocket_opened()
         await self.accept()
-        user = self.scope.get("user")
-        if user is not None and user.is_authenticated:
-            session = self.scope.get("session")
-            check = _session_still_signs_in(getattr(session, "session_key", None), user.pk)
-            await self._authenticated(user, check=check, expires_at=None)
+        session_key = self.scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
+        user = await _user_for_session(session_key) if session_key else None
+        if user is not None:
+            check = _session_still_signs_in(session_key, user.pk)
+            await self._authenticated(user, check=check, expires_at=None, fresh=True)
         else:
             self._auth_timer = asyncio.create_task(self._close_unless_authenticated())
 
@@ -112,7 +113,12 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def _authenticated(
-        self, user, *, check: Callable[[], bool], expires_at: dt.datetime | None
+        self,
+        user,
+        *,
+        check: Callable[[], bool],
+        expires_at: dt.datetime | None,
+        fresh: bool = False,
     ) -> None:
         self.user = user
         self.group = user_group(user.pk)
@@ -120,7 +126,7 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
         # Join before reading the snapshot, so nothing published in between is missed.
         await self.channel_layer.group_add(self.group, self.channel_name)
         self._watch = asyncio.create_task(self._watch_credential(expires_at))
-        for event in await _snapshot(user):
+        for event in await _snapshot(user, fresh=fresh):
             await self.send_json(event)
 
     async def _watch_credential(self, expires_at: dt.datetime | None) -> None:
@@ -232,16 +238,17 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json(event)
 
     async def dispatch(self, message) -> None:
-        """Events published to `user.<id>` (EVENT_FIELDS) are forwarded here, without a handler
-        method each: channels' own dispatch would first hop to a thread to close stale database
-        connections, the costliest step of a frame (bench/fanout.py). Everything else (websocket
-        frames, `resync`) goes through channels' dispatch to the method named after its type."""
+        """A page's frame (skywatch.events: encoded once by the publisher for every socket of
+        the user) is sent as it came, without a handler method: channels' own dispatch would
+        first hop to a thread to close stale database connections, the costliest step of a
+        frame (bench/fanout.py). An event published unframed is framed here. Everything else
+        (websocket frames, `resync`, `credentials.check`) goes through channels' dispatch to
+        the method named after its type."""
         kind = message.get("type")
-        if kind in EVENT_FIELDS:
+        if kind == FRAME or kind in FRAME_FIELDS:
             if self._refused:  # signed out: nothing more of the user's events
                 return
-            await self.send_json(
-                {"type": kind, **{name: message[name] for name in EVENT_FIELDS[kind]}}
-            )
+            text = message["text"] if kind == FRAME else frame_text(message)
+            await self.send(text_data=text)
             return
         await super().dispatch(message)

@@ -16,12 +16,41 @@ from skywatch.events import notify_each, notify_users_on_commit
 from subscriptions.forecasts import forecast_as_dict
 from subscriptions.models import Observation, Subscription
 from subscriptions.readings import READING_FIELDS, reading_as_dict
-from subscriptions.selectors import subscription_list_as_dicts
+from subscriptions.selectors import (
+    subscription_as_dict,
+    subscription_list_as_dicts,
+    subscriptions_with_cities,
+)
 
 
 def snapshot_event(*, user) -> dict:
     """Every subscription of the account as its pages show them (after connect, plan changes)."""
     return {"type": "snapshot", "subscriptions": subscription_list_as_dicts(user=user)}
+
+
+def snapshot_events(*, user) -> list[dict]:
+    """What a page that just connected needs, from one query: the snapshot, then the stored
+    forecasts of the unpaused cities (`forecasts_event`) when there are any."""
+    now = timezone.now()
+    listed, updates = [], []
+    shown: dict[int, dict] = {}
+    for subscription, forecast in subscriptions_with_cities(user_id=user.pk, forecasts=True):
+        listed.append(subscription_as_dict(subscription, units=user.units))
+        if forecast is None or subscription.paused:
+            continue
+        if forecast.pk not in shown:
+            shown[forecast.pk] = forecast_as_dict(forecast, units=user.units, now=now)
+        updates.append(
+            {
+                "subscription_id": subscription.pk,
+                "city_id": subscription.city_id,
+                "forecast": shown[forecast.pk],
+            }
+        )
+    events = [{"type": "snapshot", "subscriptions": listed}]
+    if updates:
+        events.append({"type": "forecast", "updates": updates})
+    return events
 
 
 def snapshot_send_on_commit(*, user) -> None:

@@ -1,13 +1,13 @@
 """The event transport: the one way anything reaches a user's open pages (group `user.<id>`).
 
 Who hears what is decided by the caller (a service, after its write commits); this module only
-delivers. `_deliver` holds the only `group_send` of the project.
+delivers. `notify_each` holds the only `group_send` of the project.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
@@ -15,9 +15,6 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
-
-# PUBLISH commands per pipeline: one round trip carries a few hundred KiB at most.
-PIPELINE_CHUNK = 500
 
 
 def user_group(user_id: int) -> str:
@@ -36,24 +33,29 @@ def notify_users_on_commit(user_ids: Iterable[int], event: dict) -> None:
 
 
 def notify_each(messages: list[tuple[int, dict]]) -> None:
-    """Send each user its own event, a whole batch in one event loop; failures are logged, never
-    raised: a push that fails must not undo the write it reports (pages resync on reconnect)."""
+    """Send each user its own event, a whole batch at once; failures are logged, never raised:
+    a push that fails must not undo the write it reports (pages resync on reconnect)."""
     layer = get_channel_layer()
     if layer is None or not messages:
         return
+    sendable = [(user_group(user_id), wire_event(event)) for user_id, event in messages]
+    send_many = getattr(layer, "group_send_many", None)
+    if send_many is not None:
+        try:
+            send_many(sendable)
+        except Exception:
+            logger.exception("Could not notify %d users", len(messages))
+        return
 
     async def send_all() -> int:
-        if _pipelines(layer):
-            await _publish_pipelined(layer, messages)
-            return 0
         failed = 0
-        for user_id, event in messages:
+        for group, event in sendable:
             try:
-                await layer.group_send(user_group(user_id), event)
+                await layer.group_send(group, event)
             except Exception:
                 failed += 1
                 if failed == 1:
-                    logger.exception("Could not notify user %s of %s", user_id, event.get("type"))
+                    logger.exception("Could not notify %s of %s", group, event.get("type"))
         return failed
 
     try:
@@ -65,26 +67,29 @@ def notify_each(messages: list[tuple[int, dict]]) -> None:
         logger.warning("%d of %d notifications could not be sent", failed, len(messages))
 
 
-def _pipelines(layer) -> bool:
-    """channels-redis' PubSub layer (pinned) offers no batch send, but its shards can pipeline."""
-    from channels_redis.pubsub import RedisPubSubChannelLayer
+# What a page sees of each event published to `user.<id>`: exactly the contract's fields.
+FRAME_FIELDS = {
+    "snapshot": ("subscriptions",),
+    "weather": ("updates",),
+    "subscription.added": ("subscription",),
+    "subscription.removed": ("id",),
+    "plan.changed": ("plan",),
+    "forecast": ("updates",),
+    "alert": ("event",),
+}
+FRAME = "frame"
 
-    return isinstance(layer, RedisPubSubChannelLayer) and hasattr(layer, "_get_layer")
+
+def frame_text(event: dict) -> str:
+    """The websocket frame of an event a page sees: its type and the contract's fields."""
+    kind = event["type"]
+    return json.dumps({"type": kind, **{name: event[name] for name in FRAME_FIELDS[kind]}})
 
 
-async def _publish_pipelined(layer, messages: list[tuple[int, dict]]) -> None:
-    """What group_send does for each message, with every PUBLISH of a shard in one round trip
-    instead of one each (bench/fanout.py: 250 µs a user before, on a loaded 2-core box)."""
-    loop_layer = layer._get_layer()
-    shards: dict = defaultdict(list)
-    for user_id, event in messages:
-        channel = loop_layer._get_group_channel_name(user_group(user_id))
-        shards[loop_layer._get_shard(channel)].append((channel, layer.serialize(event)))
-    for shard, items in shards.items():
-        for start in range(0, len(items), PIPELINE_CHUNK):
-            async with shard._lock:
-                shard._ensure_redis()
-                pipe = shard._redis.pipeline(transaction=False)
-                for channel, data in items[start : start + PIPELINE_CHUNK]:
-                    pipe.publish(channel, data)
-                await pipe.execute()
+def wire_event(event: dict) -> dict:
+    """An event as published: one a page sees travels as its finished frame, encoded once here
+    and forwarded as it is by every socket of the user (notifications.consumers); anything else
+    (a credential re-check, say) as the event itself, for the consumer to act on."""
+    if event.get("type") in FRAME_FIELDS:
+        return {"type": FRAME, "text": frame_text(event)}
+    return event

@@ -7,6 +7,7 @@ import contextlib
 import ipaddress
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -86,7 +87,7 @@ def database_check() -> None:
 
 
 def channel_layer_check() -> None:
-    """A message sent to a fresh channel comes back through the channel layer."""
+    """A message sent to a fresh group comes back through the channel layer (Redis pub/sub)."""
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
@@ -94,20 +95,23 @@ def channel_layer_check() -> None:
         raise RuntimeError("CHANNEL_LAYERS is not configured")
 
     async def round_trip() -> None:
-        # new_channel subscribes at once on a pub/sub layer, as a consumer's channel does.
         channel = await layer.new_channel("health.")
+        group = f"health.{uuid.uuid4().hex}"
+        await layer.group_add(group, channel)
         receiver = asyncio.ensure_future(layer.receive(channel))
         try:
             async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
                 wait = 0.05
                 # Pub/sub delivers only to a live subscription: send again until it arrives.
                 while not receiver.done():
-                    await layer.send(channel, {"type": "health.ping"})
+                    await layer.group_send(group, {"type": "health.ping"})
                     await asyncio.wait({receiver}, timeout=wait)
                     wait = min(wait * 2, 0.5)
             if receiver.result().get("type") != "health.ping":
                 raise RuntimeError("channel layer returned another message")
         finally:
+            with contextlib.suppress(Exception):
+                await layer.group_discard(group, channel)
             # A cancelled receive is what releases the channel (as when a consumer leaves);
             # receives that return at once are taking extra pings off it first.
             for _ in range(MAX_DRAIN):

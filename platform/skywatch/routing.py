@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import WebsocketDenier
+from channels.sessions import CookieMiddleware
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
@@ -83,6 +83,8 @@ def build_router(django_application):
     return ProtocolTypeRouter(
         {
             "http": django_application,
-            "websocket": SiteOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+            # Cookies only: the consumer signs the session in itself, in the same trip to the
+            # database as the rest of its connect (channels' AuthMiddlewareStack takes three).
+            "websocket": SiteOriginValidator(CookieMiddleware(URLRouter(websocket_urlpatterns))),
         }
     )

@@ -4,13 +4,14 @@ contract's fields (the consumer forwards `event`)."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
 
-from notifications.consumers import EVENT_FIELDS
 from notifications.evaluation import alerts_evaluate
+from skywatch.events import FRAME_FIELDS
 from tests.alerts.conftest import alert_on, reading
 from tests.factories import CityFactory, SubscriptionFactory, UserFactory
 from tests.notifications.conftest import channel_layer  # noqa: F401
@@ -22,10 +23,12 @@ EVENT_KEYS = {
 
 
 async def next_message(layer, channel: str, timeout: float = 2) -> dict | None:
+    """The next event on the channel as a page sees it (a published frame is its JSON)."""
     try:
-        return await asyncio.wait_for(layer.receive(channel), timeout)
+        message = await asyncio.wait_for(layer.receive(channel), timeout)
     except TimeoutError:
         return None
+    return json.loads(message["text"]) if message.get("type") == "frame" else message
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -52,7 +55,7 @@ async def test_a_firing_reaches_the_owners_tabs_once_and_nobody_else(channel_lay
 
     message = await next_message(channel_layer, mine)
     assert message["type"] == "alert"
-    assert set(message) == {"type", *EVENT_FIELDS["alert"]}
+    assert set(message) == {"type", *FRAME_FIELDS["alert"]}
     assert set(message["event"]) == EVENT_KEYS
     assert message["event"]["message"].startswith("Paris, FR: temperature -3 °C at ")
     assert await next_message(channel_layer, mine, timeout=0.5) is None

@@ -62,11 +62,9 @@ async def silent(socket, timeout: float = QUIET_SECONDS) -> bool:
 
 
 def groups_with_members(layer) -> set[str]:
-    """Every group some socket of this process is in (the in-memory or the PubSub layer)."""
-    if hasattr(layer, "_get_layer"):
-        loop_layer = layer._get_layer()
-        prefix = f"{loop_layer.prefix}__group__"
-        return {name.removeprefix(prefix) for name, members in loop_layer.groups.items() if members}
+    """Every group some socket of this process is in (the in-memory or Skywatch's layer)."""
+    if hasattr(layer, "groups_joined"):
+        return layer.groups_joined()
     return {name for name, members in layer.groups.items() if members}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,10 +27,12 @@ def city_with_reading(**fields) -> City:
 
 
 async def next_message(layer, channel: str, timeout: float = 2) -> dict | None:
+    """The next event on the channel as a page sees it (a published frame is its JSON)."""
     try:
-        return await asyncio.wait_for(layer.receive(channel), timeout)
+        message = await asyncio.wait_for(layer.receive(channel), timeout)
     except TimeoutError:
         return None
+    return json.loads(message["text"]) if message.get("type") == "frame" else message
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

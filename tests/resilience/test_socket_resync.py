@@ -14,7 +14,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 
-from notifications.layers import RESYNC_EVENT, RedisPubSubResyncLayer
+from notifications.layers import RESYNC_EVENT, UserGroupsLayer
 from skywatch.events import user_group
 from tests.factories import CityFactory, SubscriptionFactory
 
@@ -22,9 +22,7 @@ WEATHER = {"type": "weather", "updates": []}
 
 
 async def test_after_redis_comes_back_every_socket_in_a_group_is_told_to_resync(redis_server):
-    layer = RedisPubSubResyncLayer(
-        hosts=[redis_server.url], prefix=f"resync-{uuid.uuid4().hex[:8]}"
-    )
+    layer = UserGroupsLayer(hosts=[redis_server.url], prefix=f"resync-{uuid.uuid4().hex[:8]}")
     member = await layer.new_channel()
     await layer.group_add("user.1", member)
     probe = await layer.new_channel("health.")  # /readyz's kind of channel: in no group

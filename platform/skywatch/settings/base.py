@@ -125,14 +125,13 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
-    # PubSub, not core, from bench/channel_layer_fanout.py (README, "Live updates"): one PUBLISH
-    # per user instead of four round trips, and no per-process capacity (core's drops a batch
-    # bigger than it) nor group expiry (core's silences a tab open longer). It stores nothing,
-    # so there is no capacity or expiry to set: a socket not listening resyncs from its snapshot.
+    # Groups over Redis pub/sub, channels local (notifications.layers): one SUBSCRIBE per user
+    # a process serves, one pipelined PUBLISH per user a refresh batch reaches. It stores
+    # nothing, so there is no capacity or expiry to set: a socket that was not listening
+    # (Redis away) resyncs from a fresh snapshot.
     CHANNEL_LAYERS = {
         "default": {
-            # channels-redis' PubSub layer, plus a snapshot resync of open sockets after an outage.
-            "BACKEND": "notifications.layers.RedisPubSubResyncLayer",
+            "BACKEND": "notifications.layers.UserGroupsLayer",
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
@@ -259,6 +258,8 @@ FORECAST_REFRESH_SECONDS = env.int("FORECAST_REFRESH_SECONDS", default=3600)
 # to the scheduled refresh.
 PROVIDER_SCHEDULER_RESERVE = env.float("PROVIDER_SCHEDULER_RESERVE", default=0.5)
 PROVIDER_RATE_LIMIT = env("PROVIDER_RATE_LIMIT", default="")
+# Seconds a freed budget slot is held back for clock/network jitter (capped at 10 % of a window).
+PROVIDER_BUDGET_MARGIN_SECONDS = env.float("PROVIDER_BUDGET_MARGIN_SECONDS", default=0.025)
 OPENWEATHER_API_KEY = env("OPENWEATHER_API_KEY", default="")
 OPENWEATHER_API_KEY_FILE = env("OPENWEATHER_API_KEY_FILE", default="")
 OPEN_METEO_API_KEY = env("OPEN_METEO_API_KEY", default="")
