@@ -9,6 +9,13 @@ fetch_weather path) and as Celery's fan-out to two worker processes sharing the 
 Redis. The baseline is a naive client: the same 100 batches, two threads, no limiter, every
 429 retried at once. Then a forecast cycle: the 10,000 cities' forecasts (48 hours, 7 days),
 which Open-Meteo weighs 1.8 calls a location, against the minimum weight they can cost.
+
+For each Skywatch run it also measures the jitter the limiter's safety margin must cover: the
+delay from taking budget (the timestamps `limits` keeps in Redis for the budget's longest
+window, time.time() of the taking worker) to the fake counting the call (its time.time() at
+arrival, same machine clock), pairing takes and arrivals in order from the last one back.
+With one process calls are sequential and the pairing is exact; with two workers two calls
+close together may arrive in the other order, so it is a close estimate there.
 """
 
 from __future__ import annotations
@@ -157,6 +164,53 @@ def window_fill_peak(accepted: list, seconds: float) -> int:
     return peak
 
 
+def budget_taken_at(provider) -> list[tuple[float, int]]:
+    """When each call took budget (time.time() of the worker) and its weight, oldest first, as
+    `limits` keeps them in Redis for the budget's longest window (its last `amount` units)."""
+    from weather_provider.limiter import KEY_PREFIX, budget_for
+
+    budget = budget_for(provider)
+    if budget.client is None:
+        return []
+    window = max(budget.windows, key=lambda w: w.get_expiry())
+    key = budget.storage.prefixed_key(window.key_for(KEY_PREFIX, budget.name))
+    entries = [float(entry) for entry in reversed(budget.client.lrange(key, 0, -1))]
+    taken: list[tuple[float, int]] = []
+    for at in entries:  # one entry per unit of weight, all stamped alike by one call
+        if taken and taken[-1][0] == at:
+            taken[-1] = (at, taken[-1][1] + 1)
+        else:
+            taken.append((at, 1))
+    if len(entries) >= window.amount and taken:
+        taken = taken[1:]  # the oldest call may have been trimmed in part
+    return taken
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def jitter(stats: dict, taken: list[tuple[float, int]]) -> dict | None:
+    """Taking budget → the provider counting the call, in ms: p50, p99, max, min and the spread
+    (max - min) the margin must cover; None when nothing pairs."""
+    arrived = stats.get("arrived", [])
+    pairs = min(len(arrived), len(taken))
+    if not pairs:
+        return None
+    delays = [
+        (got - at) * 1000 for got, (at, _) in zip(arrived[-pairs:], taken[-pairs:], strict=True)
+    ]
+    return {
+        "pairs": pairs,
+        "p50_ms": percentile(delays, 0.5),
+        "p99_ms": percentile(delays, 0.99),
+        "max_ms": max(delays),
+        "min_ms": min(delays),
+        "spread_ms": max(delays) - min(delays),
+    }
+
+
 def run_in_process() -> tuple[float, object]:
     """One cycle as the embedded scheduler runs it: refresh_followed_cities in this process."""
     from subscriptions.refresh import refresh_followed_cities
@@ -299,7 +353,12 @@ def run(*, log_dir: Path, ports: list[int]) -> dict:
         stats = requests.get(f"{url}/stats", timeout=30).json()
         results["runs"]["skywatch_process"] = figures(
             stats, seconds=seconds, batch=batch, cities=CITIES
-        ) | {"stored": summary.stored, "deferred": summary.deferred}
+        ) | {
+            "stored": summary.stored,
+            "deferred": summary.deferred,
+            "waited": summary.waited,
+            "jitter": jitter(stats, budget_taken_at(provider)),
+        }
 
         logs = [log_dir / f"worker{n}.log" for n in (1, 2)]
         workers = start_workers(url, logs)
@@ -309,7 +368,7 @@ def run(*, log_dir: Path, ports: list[int]) -> dict:
         fresh = City.objects.filter(pk__in=built.cities, stale=False).count()
         results["runs"]["skywatch_celery"] = figures(
             stats, seconds=seconds, batch=batch, cities=CITIES
-        ) | {"stored": fresh}
+        ) | {"stored": fresh, "jitter": jitter(stats, budget_taken_at(provider))}
         for process in workers:
             process_stop(process)
         workers = []
@@ -332,6 +391,8 @@ def run(*, log_dir: Path, ports: list[int]) -> dict:
         ) | {
             "stored": summary.forecasts_stored,
             "deferred": summary.forecasts_deferred,
+            "waited": summary.waited,
+            "jitter": jitter(stats, budget_taken_at(provider)),
             "minimum_weight": minimum_weight(provider, CITIES, batch=forecast_batch, kind=FORECAST),
         }
     finally:
@@ -364,6 +425,8 @@ def table(results: dict) -> tuple[list[str], list[list]]:
         "cycle / min",
         "429s vs naive",
         "weight / min",
+        "take→provider ms p50/p99/max",
+        "spread ms",
     ]
     rows = []
     for key, label in labels.items():
@@ -385,6 +448,17 @@ def table(results: dict) -> tuple[list[str], list[list]]:
                 f"{run['locations_served']:.0f}/{run['minimum_weight']:.0f}"
                 if "minimum_weight" in run
                 else "-",
+                *jitter_cells(run.get("jitter")),
             ]
         )
     return columns, rows
+
+
+def jitter_cells(measured: dict | None) -> list[str]:
+    """The jitter columns of a run: "-" for the naive client, which takes no budget."""
+    if not measured:
+        return ["-", "-"]
+    return [
+        f"{measured['p50_ms']:.1f}/{measured['p99_ms']:.1f}/{measured['max_ms']:.1f}",
+        f"{measured['spread_ms']:.1f}",
+    ]

@@ -5,8 +5,9 @@ pipeline under test nor the naive client shares its interpreter. The budget come
 BENCH_FAKE_BUDGET in the `limits` notation ("1000/second;10000/minute"); every location in a
 call counts, weighed as Open-Meteo weighs it (more than 10 variables or 14 days cost more). A
 call that would overfill any window is refused with 429 and does not count. GET /stats returns
-every accepted and refused call; POST /reset forgets them. `LoopbackOpenMeteo` is the real
-Open-Meteo provider pointed at this server.
+every accepted and refused call, and the wall-clock arrival (time.time(), the clock `limits`
+stamps budget with on this machine) of every call in order; POST /reset forgets them.
+`LoopbackOpenMeteo` is the real Open-Meteo provider pointed at this server.
 """
 
 from __future__ import annotations
@@ -74,10 +75,12 @@ class Budget:
         ]
         self.accepted: list[tuple[float, int]] = []
         self.refused: list[tuple[float, int, str]] = []
+        self.arrived: list[float] = []
 
     def take(self, weight: int) -> float:
         """Record a call; 0 when served, else the seconds until it would fit (a 429)."""
         now = time.monotonic()
+        self.arrived.append(time.time())
         waits = [(window.wait(now, weight), window) for window in self.windows]
         broken = [(wait, window) for wait, window in waits if wait > 0]
         if broken:
@@ -98,6 +101,7 @@ class Budget:
             ],
             "accepted": self.accepted,
             "refused": self.refused,
+            "arrived": self.arrived,
         }
 
 

@@ -18,10 +18,15 @@ from weather_provider.base import CURRENT, CallKind, Location, WeatherProvider
 
 KEY_PREFIX = "skywatch:budget"
 ALLOWANCE_PREFIX = "skywatch:allowance"
-# A freed slot is taken a little after it frees, so jitter between taking budget and the
-# provider receiving the call cannot squeeze one call too many into the provider's window.
+# A freed slot is taken only once it has been free for a margin (every take is tested against
+# the window lengthened by it, whether the taker slept or not), so jitter between taking budget
+# (stamped by the worker's clock) and the provider counting the call (at arrival) cannot
+# squeeze one call too many into the provider's window. The margin covers the spread of that
+# delay, not a share of the window: PROVIDER_BUDGET_MARGIN_SECONDS (the budget benchmark
+# measures a spread of a few ms on loopback; NTP keeps a cluster's clocks within a few ms),
+# never more than MARGIN_SHARE of a window so that tiny windows stay usable.
+DEFAULT_MARGIN_SECONDS = 0.025
 MARGIN_SHARE = 0.1
-MARGIN_MAX_SECONDS = 0.5
 SHORTEST_SLEEP = 0.005
 GATE_TIMEOUT_SECONDS = 10
 
@@ -131,8 +136,17 @@ def allowances_reset() -> None:
         client.delete(*keys)
 
 
+def margin_seconds() -> float:
+    """The safety margin set by PROVIDER_BUDGET_MARGIN_SECONDS (never negative)."""
+    return max(
+        0.0, float(getattr(settings, "PROVIDER_BUDGET_MARGIN_SECONDS", DEFAULT_MARGIN_SECONDS))
+    )
+
+
 def margin(window: RateLimitItem) -> float:
-    return min(MARGIN_MAX_SECONDS, window.get_expiry() * MARGIN_SHARE)
+    """How long after a slot of `window` frees it is taken again: the setting, capped at
+    MARGIN_SHARE of the window."""
+    return min(margin_seconds(), window.get_expiry() * MARGIN_SHARE)
 
 
 class Budget:
@@ -205,9 +219,28 @@ class Budget:
         if weight < 1 or too_small:
             raise ValueError(f"A call weighing {weight} can never fit {self}.")
 
-    def _wait_for(self, window: RateLimitItem) -> float:
-        reset_at, _ = self.strategy.get_window_stats(window, KEY_PREFIX, self.name)
-        return max(SHORTEST_SLEEP, reset_at - time.time() + margin(window))
+    def _key(self, window: RateLimitItem) -> str:
+        return window.key_for(KEY_PREFIX, self.name)
+
+    def _taken_within_margin(self, window: RateLimitItem) -> tuple[float, int]:
+        """The oldest take and how much is taken over `window` lengthened by its margin: a freed
+        slot still counts until it has been free for the margin."""
+        return self.storage.get_moving_window(
+            self._key(window), window.amount, window.get_expiry() + margin(window)
+        )
+
+    def _keep_for_margin(self) -> None:
+        # limits lets a window's key expire one window after the last take; keep it for the
+        # margin too, or the last takes would be forgotten before their slots may be taken.
+        if self.client is None or not isinstance(self.storage, RedisStorage):
+            return
+        with self.client.pipeline(transaction=False) as pipe:
+            for window in self.windows:
+                pipe.pexpire(
+                    self.storage.prefixed_key(self._key(window)),
+                    math.ceil((window.get_expiry() + margin(window)) * 1000),
+                )
+            pipe.execute()
 
     def try_acquire(self, weight: int = 1, *, reserve: float = 0.0) -> float:
         """Take `weight` from every window and return 0, or take nothing and return the wait.
@@ -220,17 +253,17 @@ class Budget:
             paused = self.paused_for()
             if paused > 0:
                 return paused
-            waits = [
-                self._wait_for(window)
-                for window in self.windows
-                if not self.strategy.test(
-                    window, KEY_PREFIX, self.name, cost=weight + kept_free(window, reserve)
-                )
-            ]
+            waits = []
+            for window in self.windows:
+                oldest, taken = self._taken_within_margin(window)
+                if taken + weight + kept_free(window, reserve) > window.amount:
+                    frees_at = oldest + window.get_expiry() + margin(window)
+                    waits.append(max(SHORTEST_SLEEP, frees_at - time.time()))
             if waits:
                 return max(waits)
             for window in self.windows:
                 self.strategy.hit(window, KEY_PREFIX, self.name, cost=weight)
+            self._keep_for_margin()
             return 0.0
 
     def acquire(

@@ -15,6 +15,7 @@ from weather_provider.limiter import (
     batch_size_within,
     budget_for,
     budget_windows,
+    margin,
     provider_budget,
 )
 
@@ -175,3 +176,29 @@ def test_a_read_on_demand_defers_instead_of_waiting_for_a_spent_budget(use_provi
     assert second.latest is None
     assert not second.stale
     assert provider.counter.cities == [first.pk]
+
+
+def test_the_margin_follows_the_setting_capped_at_a_tenth_of_a_window(settings):
+    second, minute = budget_windows("10/second;600/minute")
+
+    settings.PROVIDER_BUDGET_MARGIN_SECONDS = 0.03
+    assert (margin(second), margin(minute)) == (0.03, 0.03)
+    settings.PROVIDER_BUDGET_MARGIN_SECONDS = 2.0
+    assert (margin(second), margin(minute)) == (0.1, 2.0)
+    settings.PROVIDER_BUDGET_MARGIN_SECONDS = -1.0
+    assert margin(second) == 0.0
+
+
+def test_a_freed_slot_is_taken_only_after_the_margin_even_without_waiting(counting, settings):
+    settings.PROVIDER_RATE_LIMIT = "2/second"
+    settings.PROVIDER_BUDGET_MARGIN_SECONDS = 0.08
+    budget = budget_for(counting)
+    budget.reset()
+    assert budget.try_acquire(2) == 0
+
+    time.sleep(1.01)  # the window has passed, the margin not yet
+    wait = budget.try_acquire(1)
+
+    assert 0 < wait <= 0.08
+    time.sleep(wait + 0.01)
+    assert budget.try_acquire(1) == 0
