@@ -17,8 +17,10 @@ class LifespanApp:
         if scope["type"] != "lifespan":
             await self.app(scope, receive, send)
             return
+        from skywatch.gc_tuning import GcTuner
         from subscriptions.scheduler import embedded_scheduler
 
+        collector = GcTuner.from_settings()
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
@@ -28,8 +30,10 @@ class LifespanApp:
                     logger.exception("Embedded scheduler failed to start")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                collector.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await collector.stop()
                 await embedded_scheduler.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -258,6 +258,10 @@ FORECAST_REFRESH_SECONDS = env.int("FORECAST_REFRESH_SECONDS", default=3600)
 # to the scheduled refresh.
 PROVIDER_SCHEDULER_RESERVE = env.float("PROVIDER_SCHEDULER_RESERVE", default=0.5)
 PROVIDER_RATE_LIMIT = env("PROVIDER_RATE_LIMIT", default="")
+# The web process's garbage collector (skywatch.gc_tuning): freeze survivors every so often,
+# collect everything every so often; 0 turns the tuning off.
+WEB_GC_FREEZE_SECONDS = env.float("WEB_GC_FREEZE_SECONDS", default=10.0)
+WEB_GC_FULL_SECONDS = env.float("WEB_GC_FULL_SECONDS", default=900.0)
 # Seconds a freed budget slot is held back for clock/network jitter (capped at 10 % of a window).
 PROVIDER_BUDGET_MARGIN_SECONDS = env.float("PROVIDER_BUDGET_MARGIN_SECONDS", default=0.025)
 OPENWEATHER_API_KEY = env("OPENWEATHER_API_KEY", default="")
