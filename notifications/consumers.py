@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -239,11 +240,11 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
 
     async def dispatch(self, message) -> None:
         """A page's frame (skywatch.events: encoded once by the publisher for every socket of
-        the user) is sent as it came, without a handler method: channels' own dispatch would
-        first hop to a thread to close stale database connections, the costliest step of a
-        frame (bench/fanout.py). An event published unframed is framed here. Everything else
-        (websocket frames, `resync`, `credentials.check`) goes through channels' dispatch to
-        the method named after its type."""
+        the user) is sent as it came; an event published unframed is framed here. Everything
+        else (websocket frames, `resync`, `credentials.check`) goes to the method named after
+        its type. Unlike channels' own dispatch, no message first hops to a thread to close
+        stale database connections (the costliest step of a frame, bench/fanout.py): every
+        read here goes through database_sync_to_async, which does that in its own thread."""
         kind = message.get("type")
         if kind == FRAME or kind in FRAME_FIELDS:
             if self._refused:  # signed out: nothing more of the user's events
@@ -251,4 +252,7 @@ class WeatherConsumer(AsyncJsonWebsocketConsumer):
             text = message["text"] if kind == FRAME else frame_text(message)
             await self.send(text_data=text)
             return
-        await super().dispatch(message)
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {kind}")
+        await handler(message)

@@ -37,6 +37,7 @@ RESYNC_EVENT = {"type": "resync"}
 # PUBLISH commands per pipeline: one round trip carries a few hundred KiB at most.
 PIPELINE_CHUNK = 500
 READ_TIMEOUT_SECONDS = 1.0
+SEND_TIMEOUT_SECONDS = 5.0
 RETRY_SECONDS = (0.1, 0.2, 0.5, 1.0, 2.0)
 
 
@@ -211,7 +212,10 @@ class UserGroupsLayer(BaseChannelLayer):
         """Publish each (group, message), pipelined; synchronous, for the code that stores."""
         with self._sync_lock:
             if self._sync_client is None:
-                self._sync_client = redis.Redis.from_url(self.url, **self.connection_options)
+                # A hung Redis must not hold the pipeline that stored the batch for ever.
+                self._sync_client = redis.Redis.from_url(
+                    self.url, socket_timeout=SEND_TIMEOUT_SECONDS, **self.connection_options
+                )
         client = self._sync_client
         for start in range(0, len(messages), PIPELINE_CHUNK):
             pipe = client.pipeline(transaction=False)

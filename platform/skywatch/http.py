@@ -56,6 +56,21 @@ class OneHopASGIHandler(ASGIHandler):
         finally:
             body_file.close()
 
+    async def send_response(self, response, send) -> None:
+        if response.streaming and not response.is_async:
+            # A file or a generator is read a chunk at a time on the pool: Django's own path
+            # reads it whole on the one thread-sensitive thread, queued behind every other
+            # sync call of the process.
+            chunks = iter(response.streaming_content)
+            read = sync_to_async(next, thread_sensitive=False)
+
+            async def pooled():
+                while (chunk := await read(chunks, None)) is not None:
+                    yield chunk
+
+            response.streaming_content = pooled()
+        await super().send_response(response, send)
+
     def respond(self, scope: dict, body_file):
         """What a WSGI handler does between reading the request and writing the answer."""
         set_script_prefix(get_script_prefix(scope))

@@ -30,20 +30,29 @@ WARN_EVERY_SECONDS = 60.0
 DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-@functools.cache
 def _limiter() -> SlidingWindowCounterRateLimiter:
+    return _limiter_for(settings.REDIS_URL)
+
+
+@functools.lru_cache(maxsize=8)
+def _limiter_for(redis_url: str) -> SlidingWindowCounterRateLimiter:
+    """One limiter per process for a Redis URL (in memory without one)."""
     storage: Storage
-    if settings.REDIS_URL:
+    if redis_url:
         options = {"socket_connect_timeout": 1, "socket_timeout": 1}
-        storage = RedisStorage(settings.REDIS_URL, key_prefix="throttle", **options)
+        storage = RedisStorage(redis_url, key_prefix="throttle", **options)
     else:
         storage = MemoryStorage()
     return SlidingWindowCounterRateLimiter(storage)
 
 
 def reset() -> None:
-    """Forget every counter (tests; an operator lifting a lockout)."""
-    _limiter().storage.reset()
+    """Forget every counter (tests; an operator lifting a lockout); nothing to forget while
+    their Redis is away."""
+    try:
+        _limiter().storage.reset()
+    except UNREACHABLE as exc:
+        WindowThrottle._warn(exc)
 
 
 @functools.lru_cache(maxsize=64)
