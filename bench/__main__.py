@@ -138,7 +138,8 @@ class ChannelLayers:
     LAYER_NAMES = {
         "core": "core, capacity 100 (baseline)",
         "core-10k": "core, capacity 10,000",
-        "pubsub": "pubsub (Skywatch)",
+        "pubsub": "channels-redis pubsub",
+        "skywatch": "Skywatch's layer",
     }
 
     @staticmethod

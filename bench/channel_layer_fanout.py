@@ -1,4 +1,5 @@
-"""Fan-out cost per user of channels-redis' core and PubSub layers against the local Redis.
+"""Fan-out cost per user of channels-redis' core and PubSub layers, and of Skywatch's own
+(notifications.layers, which replaced PubSub), against the local Redis.
 
 One refresh batch means one `group_send` to `user.<id>` per follower. This measures, for each
 layer, what that costs per user when the user has a tab open (one listener per user in another
@@ -27,13 +28,15 @@ import time
 import redis
 from asgiref.sync import async_to_sync
 from redis.asyncio.connection import AbstractConnection
+from redis.connection import AbstractConnection as SyncConnection
 
 # Run as a script, so the project root is put on the path for the shared bench modules.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tests.support.samples import SAMPLE_READING
 
-# channels_redis' default capacity (100), core sized for a 10,000-user burst, and PubSub.
-LAYERS = ("core", "core-10k", "pubsub")
+# channels_redis' default capacity (100), core sized for a 10,000-user burst, PubSub, and
+# Skywatch's layer.
+LAYERS = ("core", "core-10k", "pubsub", "skywatch")
 PREFIX = "skywatch-bench"
 # A realistic `weather` event: three cities with a full reading each (about 1.3 KB).
 EVENT = {
@@ -47,15 +50,22 @@ round_trips = 0
 
 
 def count_round_trips() -> None:
-    """Count every request this process writes to Redis (a pipeline is one)."""
+    """Count every request this process writes to Redis (a pipeline is one), async or not."""
     original = AbstractConnection.send_packed_command
+    original_sync = SyncConnection.send_packed_command
 
     async def counted(self, command, check_health=True):
         global round_trips
         round_trips += 1
         return await original(self, command, check_health)
 
+    def counted_sync(self, command, check_health=True):
+        global round_trips
+        round_trips += 1
+        return original_sync(self, command, check_health)
+
     AbstractConnection.send_packed_command = counted
+    SyncConnection.send_packed_command = counted_sync
 
 
 def make_layer(kind: str, url: str):
@@ -63,6 +73,10 @@ def make_layer(kind: str, url: str):
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
     hosts = [url]
+    if kind == "skywatch":
+        from notifications.layers import UserGroupsLayer
+
+        return UserGroupsLayer(hosts=hosts, prefix=PREFIX)
     if kind == "core":
         return RedisChannelLayer(hosts=hosts, prefix=PREFIX, capacity=100, expiry=60)
     if kind == "core-10k":
@@ -203,7 +217,10 @@ def publish_path(kind: str, url: str, users: int) -> dict:
         for user in range(users):
             async_to_sync(layer.group_send)(group(user), EVENT)
     with Meter() as batch:
-        async_to_sync(send_batch)(layer, users, EVENT)
+        if kind == "skywatch":  # group_send_many: pipelined, no event loop
+            layer.group_send_many([(group(user), EVENT) for user in range(users)])
+        else:
+            async_to_sync(send_batch)(layer, users, EVENT)
     return {"each": summary([each], users), "batch": summary([batch], users)}
 
 

@@ -149,10 +149,11 @@ def score(frames: list, batches: list[tuple[float, list[int]]], follows: dict, o
 
 def skywatch_refresh(pool: ClientPool, follows: dict, online: set, provider, fake_url: str):
     """One refresh through the pipeline; returns its score and the batches as committed."""
-    import subscriptions.events as refresh_module
+    import subscriptions.events as events_module
+    import subscriptions.refresh as refresh_module
 
     reset_shared_state(provider, fake_url)
-    original = refresh_module.readings_publish
+    original = events_module.readings_publish
     batches: list[tuple[float, list[int]]] = []
     publish_seconds: list[float] = []
     sent: list[int] = []
@@ -167,12 +168,12 @@ def skywatch_refresh(pool: ClientPool, follows: dict, online: set, provider, fak
         return users
 
     pool.frames()
-    refresh_module.readings_publish = recording
+    events_module.readings_publish = recording
     started = time.monotonic()
     try:
         summary = refresh_module.refresh_followed_cities(everything=True)
     finally:
-        refresh_module.readings_publish = original
+        events_module.readings_publish = original
     seconds = time.monotonic() - started
     expected = sum(1 for user in online for _ in follows[user])  # an upper bound
     result = score(drain(pool, expected), batches, follows, online)
