@@ -158,6 +158,18 @@ def test_start_web_serves_the_probes_without_migrating(migrated, tmp_path):
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status reports it.
     assert "Finished server process" in web.output()
     assert code in (0, -signal.SIGTERM)
+    # With Redis, one uvicorn process per core unless WEB_CONCURRENCY says otherwise.
+    assert web.output().count("Started server process") == len(os.sched_getaffinity(0))
+
+
+def test_start_web_without_redis_runs_one_process(migrated, tmp_path):
+    """Embedded mode keeps the scheduler, its budget and live updates in one process."""
+    web, url = serve(tmp_path, REDIS_URL="")
+    try:
+        assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
+    finally:
+        web.stop()
+    assert web.output().count("Started server process") == 1
 
 
 def test_start_web_reports_each_dependency_that_is_down(tmp_path):
