@@ -138,6 +138,8 @@ def make_server(workdir: Path, **extra_env: str) -> Server:
             "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
             "WEATHER_PROVIDER": "random",
             "WEATHER_REFRESH_SECONDS": "2",
+            # Every browser test signs its account up from 127.0.0.1 against this one server.
+            "ACCOUNT_SIGNUP_RATE": "300/m/ip",
             "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}",
             **extra_env,
         }

@@ -166,6 +166,8 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_LOGOUT_ON_GET = False
+# Sign-ups an address may make a minute (allauth's default is 20).
+ACCOUNT_RATE_LIMITS = {"signup": env("ACCOUNT_SIGNUP_RATE", default="20/m/ip")}
 ACCOUNT_SESSION_REMEMBER = True
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
