@@ -15,8 +15,6 @@ server's sockets and websockets beside it.
 
 from __future__ import annotations
 
-import logging
-
 from asgiref.sync import sync_to_async
 from django.core import signals
 from django.core.exceptions import RequestAborted
@@ -24,8 +22,6 @@ from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse
 from django.urls import set_script_prefix
-
-logger = logging.getLogger(__name__)
 
 
 class OneHopASGIHandler(ASGIHandler):
