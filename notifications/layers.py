@@ -63,6 +63,8 @@ class _LoopState:
         self.pubsub = ResyncingPubSub(self.client.connection_pool, on_reconnect=self.resync)
         self.channels: dict[str, asyncio.Queue] = {}
         self.groups: dict[str, set[str]] = {}
+        # The other way round, so that a channel leaving costs its own groups, not all of them.
+        self.memberships: dict[str, set[str]] = {}
         self.send_lock = asyncio.Lock()
         self.reader: asyncio.Task | None = None
 
@@ -106,22 +108,44 @@ class _LoopState:
             members = self.groups.get(group)
             if not members:
                 continue
-            event = msgpack.unpackb(message["data"])
+            try:
+                event = msgpack.unpackb(message["data"])
+            except ValueError:
+                # Not one of ours (someone else publishing under the prefix): the reader, and
+                # every socket of this process with it, must not stop over it.
+                logger.warning("Dropped an unreadable message on %s", group)
+                continue
             for channel in members:
                 queue = self.channels.get(channel)
                 if queue is not None:
                     queue.put_nowait(event)
 
+    def join(self, group: str, channel: str) -> bool:
+        """Put a channel in a group; whether the group had no member here before."""
+        self.channels.setdefault(channel, asyncio.Queue())
+        members = self.groups.setdefault(group, set())
+        first = not members
+        members.add(channel)
+        self.memberships.setdefault(channel, set()).add(group)
+        return first
+
+    def leave(self, group: str, channel: str) -> bool:
+        """Take a channel out of a group; whether the group is now empty here."""
+        self.memberships.get(channel, set()).discard(group)
+        members = self.groups.get(group)
+        if members is None:
+            return False
+        members.discard(channel)
+        if members:
+            return False
+        del self.groups[group]
+        return True
+
     def forget(self, channel: str) -> list[str]:
         """Drop a channel; the groups it leaves empty (to unsubscribe)."""
         self.channels.pop(channel, None)
-        emptied = []
-        for group, members in list(self.groups.items()):
-            members.discard(channel)
-            if not members:
-                del self.groups[group]
-                emptied.append(group)
-        return emptied
+        groups = self.memberships.pop(channel, set())
+        return [group for group in groups if self.leave(group, channel)]
 
 
 class UserGroupsLayer(BaseChannelLayer):
@@ -187,21 +211,17 @@ class UserGroupsLayer(BaseChannelLayer):
     async def group_add(self, group: str, channel: str) -> None:
         self.require_valid_group_name(group)
         state = self._state()
-        state.channels.setdefault(channel, asyncio.Queue())
-        members = state.groups.setdefault(group, set())
-        first = not members
-        members.add(channel)
-        if first:
-            await state.subscribe(group)
+        if state.join(group, channel):
+            try:
+                await state.subscribe(group)
+            except BaseException:
+                # Not subscribed: a later member must try again, not take it for done.
+                state.leave(group, channel)
+                raise
 
     async def group_discard(self, group: str, channel: str) -> None:
         state = self._state()
-        members = state.groups.get(group)
-        if members is None:
-            return
-        members.discard(channel)
-        if not members:
-            del state.groups[group]
+        if state.leave(group, channel):
             await _quietly(state.unsubscribe(group))
 
     async def group_send(self, group: str, message: dict) -> None:
@@ -232,6 +252,7 @@ class UserGroupsLayer(BaseChannelLayer):
         for group in list(state.groups):
             await _quietly(state.unsubscribe(group))
         state.groups.clear()
+        state.memberships.clear()
         state.channels.clear()
 
 

@@ -7,9 +7,12 @@ import asyncio
 import uuid
 
 import pytest
+import redis
+import redis.asyncio
 from django.conf import settings
 
 from notifications.layers import PIPELINE_CHUNK, UserGroupsLayer
+from tests.deploy.ports import free_port
 
 pytestmark = pytest.mark.services
 
@@ -82,3 +85,24 @@ async def test_leaving_unsubscribes_and_a_cancelled_receive_releases_the_channel
         await layer.send("specific.gone", {"type": "dropped"})  # no such channel: dropped
     finally:
         await layer.flush()
+
+
+async def test_an_unreadable_message_is_dropped_and_the_group_hears_on(layer):
+    channel = await layer.new_channel()
+    await layer.group_add("user.4", channel)
+    try:
+        client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+        await client.publish(layer.wire_name("user.4"), b"\xc1 not msgpack")
+        await client.aclose()
+        await layer.group_send("user.4", {"type": "frame", "text": "after"})
+        assert (await next_of(layer, channel))["text"] == "after"
+    finally:
+        await layer.flush()
+
+
+async def test_a_group_that_could_not_be_subscribed_is_not_taken_for_joined():
+    layer = UserGroupsLayer(hosts=[f"redis://127.0.0.1:{free_port()}/0"])
+    channel = await layer.new_channel()
+    with pytest.raises(redis.ConnectionError):
+        await layer.group_add("user.5", channel)
+    assert layer.groups_joined() == set()
