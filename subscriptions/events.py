@@ -18,19 +18,14 @@ from subscriptions.models import Observation, Subscription
 from subscriptions.readings import READING_FIELDS, reading_as_dict
 from subscriptions.selectors import (
     subscription_as_dict,
-    subscription_list_as_dicts,
     subscriptions_with_cities,
 )
 
 
-def snapshot_event(*, user) -> dict:
-    """Every subscription of the account as its pages show them (after connect, plan changes)."""
-    return {"type": "snapshot", "subscriptions": subscription_list_as_dicts(user=user)}
-
-
 def snapshot_events(*, user) -> list[dict]:
-    """What a page that just connected needs, from one query: the snapshot, then the stored
-    forecasts of the unpaused cities (`forecasts_event`) when there are any."""
+    """What a page needs to draw every card, from one query: the snapshot, then a `forecast`
+    message with the stored forecasts of the unpaused cities when there are any (a socket
+    that connects, the dashboard page, a units or plan change)."""
     now = timezone.now()
     listed, updates = [], []
     shown: dict[int, dict] = {}
@@ -55,10 +50,8 @@ def snapshot_events(*, user) -> list[dict]:
 
 def snapshot_send_on_commit(*, user) -> None:
     """After commit, every open page takes the whole list again, then its forecasts."""
-    notify_users_on_commit([user.pk], snapshot_event(user=user))
-    forecasts = forecasts_event(user=user)
-    if forecasts is not None:
-        notify_users_on_commit([user.pk], forecasts)
+    for event in snapshot_events(user=user):
+        notify_users_on_commit([user.pk], event)
 
 
 def readings_publish_on_commit(city_ids: list[int]) -> None:
@@ -112,13 +105,6 @@ def forecasts_publish(city_ids: Iterable[int]) -> int:
         [(user_id, {"type": "forecast", "updates": batch}) for user_id, batch in updates.items()]
     )
     return len(updates)
-
-
-def forecasts_event(*, user) -> dict | None:
-    """Every stored forecast of the account's unpaused cities as one `forecast` message (sent
-    after a snapshot, so cards need nothing else); None when there is none yet."""
-    updates = _forecast_updates(Subscription.objects.filter(user=user)).get(user.pk)
-    return {"type": "forecast", "updates": updates} if updates else None
 
 
 def _forecast_updates(subscriptions) -> dict[int, list[dict]]:

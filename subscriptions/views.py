@@ -17,7 +17,7 @@ from skywatch.accounts.models import User
 from skywatch.accounts.selectors import share_owner, share_path, user_as_dict
 from skywatch.accounts.services import share_token_rotate
 from skywatch.errors import InvalidInput
-from subscriptions.events import forecasts_event
+from subscriptions.events import snapshot_events
 from subscriptions.forecasts import forecast_as_dict
 from subscriptions.history import city_histories, history_as_dict
 from subscriptions.measures import alert_form_as_dict, unit_of
@@ -26,7 +26,6 @@ from subscriptions.selectors import (
     cities_followed_by,
     city_followed,
     city_forecast,
-    subscription_list_as_dicts,
     subscriptions_for,
 )
 
@@ -40,7 +39,9 @@ def landing(request):
 @login_required
 def dashboard(request):
     user = request.user
-    subscriptions = subscription_list_as_dicts(user=user)
+    # The same snapshot and `forecast` message the websocket sends when it connects.
+    snapshot, *forecasts = snapshot_events(user=user)
+    subscriptions = snapshot["subscriptions"]
     return render(
         request,
         "subscriptions/dashboard.html",
@@ -49,8 +50,7 @@ def dashboard(request):
             "subscriptions": subscriptions,
             "dashboard_state": {
                 "subscriptions": subscriptions,
-                # The same `forecast` message the websocket sends after its snapshot.
-                "forecasts": (forecasts_event(user=user) or {}).get("updates", []),
+                "forecasts": forecasts[0]["updates"] if forecasts else [],
                 "plan": user.plan.as_dict(),
                 "units": user.units,
             },

@@ -151,7 +151,7 @@ def test_observations_page_like_history(alice_api, lyon):
 def test_forecasts_of_15_cards_cost_the_same_queries_as_one(
     alice, bob, django_assert_max_num_queries, django_capture_on_commit_callbacks
 ):
-    from subscriptions.events import forecasts_event
+    from subscriptions.events import snapshot_events
 
     names = [
         "Oslo",
@@ -176,6 +176,6 @@ def test_forecasts_of_15_cards_cost_the_same_queries_as_one(
             subscription_create(user=bob, query=name)
 
     with django_assert_max_num_queries(1):
-        assert len(forecasts_event(user=alice)["updates"]) == 1
+        assert len(snapshot_events(user=alice)[1]["updates"]) == 1
     with django_assert_max_num_queries(1):
-        assert len(forecasts_event(user=bob)["updates"]) == 15
+        assert len(snapshot_events(user=bob)[1]["updates"]) == 15
