@@ -9,19 +9,35 @@ cost ~6 ms a request, five times what the view itself costs (docs/BENCHMARKS.md,
 
 Here the body is read and the response sent on the event loop, and everything in between
 (request_started, the whole sync middleware chain and view, request_finished) runs in one call
-on a thread of a shared pool: what a WSGI server does, one request per thread, with the ASGI
-server's sockets and websockets beside it.
+on a thread of the process's HTTP pool: what a threaded WSGI server does, one request per
+thread, with the ASGI server's sockets and websockets beside it. The pool is its own
+(`WEB_THREADS` requests at once), so views that wait on a slow provider cannot take the
+threads the websockets read the database with; each thread keeps at most one database
+connection (CONN_MAX_AGE).
 """
 
 from __future__ import annotations
 
+import functools
+from concurrent.futures import ThreadPoolExecutor
+
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse
 from django.urls import set_script_prefix
+
+
+@functools.cache
+def http_threads() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=settings.WEB_THREADS, thread_name_prefix="http")
+
+
+def in_pool(function):
+    return sync_to_async(function, thread_sensitive=False, executor=http_threads())
 
 
 class OneHopASGIHandler(ASGIHandler):
@@ -42,13 +58,13 @@ class OneHopASGIHandler(ASGIHandler):
         except RequestAborted:
             return
         try:
-            response = await sync_to_async(self.respond, thread_sensitive=False)(scope, body_file)
+            response = await in_pool(self.respond)(scope, body_file)
             try:
                 await self.send_response(response, send)
             finally:
                 if response.streaming:
                     # A streamed body was read while sending; request_finished comes after it.
-                    await sync_to_async(response.close, thread_sensitive=False)()
+                    await in_pool(response.close)()
         finally:
             body_file.close()
 
@@ -58,7 +74,7 @@ class OneHopASGIHandler(ASGIHandler):
             # reads it whole on the one thread-sensitive thread, queued behind every other
             # sync call of the process.
             chunks = iter(response.streaming_content)
-            read = sync_to_async(next, thread_sensitive=False)
+            read = in_pool(next)
 
             async def pooled():
                 while (chunk := await read(chunks, None)) is not None:

@@ -262,6 +262,8 @@ PROVIDER_SCHEDULER_RESERVE = env.float("PROVIDER_SCHEDULER_RESERVE", default=0.5
 PROVIDER_RATE_LIMIT = env("PROVIDER_RATE_LIMIT", default="")
 # The web process's garbage collector (skywatch.gc_tuning): freeze survivors every so often,
 # collect everything every so often; 0 turns the tuning off.
+# Requests the web process serves at once (skywatch.http: its HTTP thread pool).
+WEB_THREADS = env.int("WEB_THREADS", default=16)
 WEB_GC_FREEZE_SECONDS = env.float("WEB_GC_FREEZE_SECONDS", default=10.0)
 WEB_GC_FULL_SECONDS = env.float("WEB_GC_FULL_SECONDS", default=900.0)
 # Seconds a freed budget slot is held back for clock/network jitter (capped at 10 % of a window).
