@@ -12,7 +12,7 @@ so each batch of 100 cities is stored, committed and published to its followers.
 from the moment a batch's readings are committed (the publish hook) to the arrival of the
 frame at the client; each frame is matched to its batch by its cities.
 
-The baseline replays the same messages with a bare channels-redis `group_send` loop to the
+The baseline replays the same messages with a bare `group_send` loop (the server's layer) to the
 same groups, batch by batch at the same moments, without the database or serialisation.
 """
 
