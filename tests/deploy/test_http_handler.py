@@ -104,7 +104,6 @@ async def answer(handler, path: str, *bodies: bytes, method: str = "GET"):
     return start["status"], dict(start["headers"]), body
 
 
-@pytest.mark.django_db
 async def test_the_middleware_chain_and_view_run_off_the_event_loop_in_one_request_cycle(handler):
 
     status, headers, body = await answer(handler, "/plain", b"a=", b"1", method="POST")
@@ -117,7 +116,6 @@ async def test_the_middleware_chain_and_view_run_off_the_event_loop_in_one_reque
     assert headers[b"X-Frame-Options"] == b"DENY"
 
 
-@pytest.mark.django_db
 async def test_a_streamed_answer_is_sent_whole_and_finishes_the_request_after_its_body(handler):
     status, _, body = await answer(handler, "/streamed")
 
@@ -126,7 +124,6 @@ async def test_a_streamed_answer_is_sent_whole_and_finishes_the_request_after_it
     assert seen["finished"] == 1
 
 
-@pytest.mark.django_db
 async def test_an_unknown_path_is_django_s_404_through_the_same_hop(handler):
     status, _, _ = await answer(handler, "/nowhere")
 
@@ -134,7 +131,6 @@ async def test_an_unknown_path_is_django_s_404_through_the_same_hop(handler):
     assert seen["finished"] == 1
 
 
-@pytest.mark.django_db(transaction=True)
 async def test_a_slow_view_does_not_hold_up_the_next_request(handler):
     both_in.reset()
     answers = await asyncio.gather(answer(handler, "/together"), answer(handler, "/together"))
